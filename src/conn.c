@@ -1,0 +1,254 @@
+/* The public connection object: configuration, lifetime, the ordered
+ * delivery of events to the caller, and the end of a connection. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "deferred.h"
+#include "loop/uv_transport.h"
+#include "mem.h"
+#include "ntstatus.h"
+
+ASMB_API void asmb_config_init(asmb_config *cfg)
+{
+    if (!cfg) return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->min_dialect = ASMB_SMB2_02;
+    cfg->max_dialect = ASMB_SMB3_11;
+    cfg->signing = ASMB_IF_SUPPORTED;
+    cfg->encryption = ASMB_OFF;
+    cfg->connect_timeout_ms = 10000;
+    cfg->auth_timeout_ms = 10000;
+    cfg->op_timeout_ms = 30000;
+}
+
+void asmb__failure_set(asmb_failure_buf *fb, int code, uint32_t ntstatus, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fb->text, sizeof fb->text, fmt, ap);
+    va_end(ap);
+    fb->f.code = code;
+    fb->f.ntstatus = ntstatus;
+    fb->f.message = fb->text;
+}
+
+
+static int copy_config(asmb_conn *c, const asmb_config *in)
+{
+    asmb_config_init(&c->cfg);
+    if (in) c->cfg = *in;
+    asmb_config *g = &c->cfg;
+    if (!g->min_dialect) g->min_dialect = ASMB_SMB2_02;
+    if (!g->max_dialect) g->max_dialect = ASMB_SMB3_11;
+    if (!*asmb_dialect_name(g->min_dialect) || !*asmb_dialect_name(g->max_dialect) ||
+        g->min_dialect > g->max_dialect || g->signing < ASMB_OFF || g->signing > ASMB_REQUIRED ||
+        g->encryption < ASMB_OFF || g->encryption > ASMB_REQUIRED)
+        return ASMB_EINVAL;
+    if (!g->connect_timeout_ms) g->connect_timeout_ms = 10000;
+    if (!g->auth_timeout_ms) g->auth_timeout_ms = 10000;
+    if (!g->op_timeout_ms) g->op_timeout_ms = 30000;
+    c->user = asmb__strdup(g->username ? g->username : "");
+    c->pass = asmb__strdup(g->password ? g->password : "");
+    c->domain = asmb__strdup(g->domain ? g->domain : "");
+    c->workstation = asmb__strdup(g->workstation ? g->workstation : "ASMB");
+    /* The caller's strings are not kept. */
+    g->username = g->password = g->domain = g->workstation = NULL;
+    return c->user && c->pass && c->domain && c->workstation ? 0 : ASMB_ENOMEM;
+}
+
+static void conn_destroy(asmb_conn *c)
+{
+    asmb__eng_drop_all(c, ASMB_ENOTCONN);
+    asmb__trees_free(c);
+    asmb_frame *f = asmb__eng_take_output(c);
+    while (f) {
+        asmb_frame *n = f->next;
+        asmb__frame_free(f);
+        f = n;
+    }
+    asmb__ntlm_free(c->ntlm);
+    asmb__crypto_free(c->crypto);
+    if (c->pass) memset(c->pass, 0, strlen(c->pass));
+    asmb__free(c->user);
+    asmb__free(c->pass);
+    asmb__free(c->domain);
+    asmb__free(c->workstation);
+    asmb__free(c->host);
+    asmb__free(c->rx);
+    asmb__free(c);
+}
+
+ASMB_API asmb_conn *asmb_conn_new(uv_loop_t *loop, const asmb_config *cfg,
+                                  const asmb_handlers *handlers, void *arg)
+{
+    if (!loop) return NULL;
+    asmb_conn *c = asmb__calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->refs = 1; /* the caller's */
+    c->ev_auth_ok.kind = ASMB_EV_AUTH_OK;
+    c->ev_auth_failed.kind = ASMB_EV_AUTH_FAILED;
+    c->ev_disconnected.kind = ASMB_EV_DISCONNECTED;
+    if (handlers) c->handlers = *handlers;
+    c->arg = arg;
+    if (copy_config(c, cfg) || !(c->crypto = asmb__crypto_new()) || asmb__uv_attach(c, loop)) {
+        conn_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+ASMB_API int asmb_conn_connect(asmb_conn *c, const char *host, int port)
+{
+    if (!c || !host || !*host || port <= 0 || port > 65535) return ASMB_EINVAL;
+    if (c->state != ASMB_ST_IDLE || c->user_gone) return ASMB_EALREADY;
+    c->host = asmb__strdup(host);
+    if (!c->host) return ASMB_ENOMEM;
+    int rc = asmb__uv_connect(c, host, port);
+    if (rc) {
+        asmb__free(c->host);
+        c->host = NULL;
+        return rc;
+    }
+    c->state = ASMB_ST_CONNECTING;
+    c->tp->clock(c);
+    c->phase_deadline = c->now + c->cfg.connect_timeout_ms;
+    c->tp->rearm(c);
+    return 0;
+}
+
+ASMB_API void asmb_conn_close(asmb_conn *c)
+{
+    if (!c || c->state == ASMB_ST_IDLE || c->state == ASMB_ST_DEAD) return;
+    if (c->state == ASMB_ST_READY) {
+        /* Polite goodbye, best effort: written before the socket closes. */
+        c->state = ASMB_ST_CLOSING;
+        asmb__trees_close(c);
+        asmb__session_logoff(c);
+    }
+    asmb__conn_fail(c, ASMB_ECLOSED, 0, "connection closed by the caller");
+}
+
+ASMB_API void asmb_conn_free(asmb_conn *c)
+{
+    if (!c || c->user_gone) return;
+    asmb_conn_close(c);
+    c->user_gone = 1;
+    asmb__conn_unref(c);
+}
+
+void asmb__conn_ref(asmb_conn *c) { c->refs++; }
+
+void asmb__conn_unref(asmb_conn *c)
+{
+    if (--c->refs == 0) {
+        conn_destroy(c);
+        return;
+    }
+    /* Only the transport's reference left: let it close its handles; it
+     * drops that last reference from its close callback. */
+    if (c->refs == 1 && c->user_gone && !c->ev_head && c->tp) asmb__uv_release(c);
+}
+
+void asmb__conn_post(asmb_conn *c, asmb_evnode *ev)
+{
+    if (ev->queued) return;
+    ev->queued = 1;
+    ev->next = NULL;
+    if (c->ev_tail) c->ev_tail->next = ev; else c->ev_head = ev;
+    c->ev_tail = ev;
+    if (c->tp) c->tp->schedule(c);
+}
+
+void asmb__conn_dispatch(asmb_conn *c)
+{
+    if (c->dispatching) return;
+    c->dispatching = 1;
+    asmb__conn_ref(c);
+    asmb_evnode *ev;
+    while ((ev = c->ev_head)) {
+        c->ev_head = ev->next;
+        if (!c->ev_head) c->ev_tail = NULL;
+        ev->queued = 0;
+        const asmb_handlers *h = &c->handlers;
+        int quiet = c->user_gone;
+        switch (ev->kind) {
+        case ASMB_EV_DEFERRED: asmb__deferred_deliver((asmb_deferred *)ev); break;
+        case ASMB_EV_AUTH_OK:
+            if (!quiet && h->auth_ok) h->auth_ok(c, c->arg);
+            break;
+        case ASMB_EV_AUTH_FAILED:
+            if (!quiet && h->auth_failed) h->auth_failed(c, &c->auth_failure.f, c->arg);
+            break;
+        case ASMB_EV_DISCONNECTED:
+            if (!quiet && h->disconnected) h->disconnected(c, &c->disc_failure.f, c->arg);
+            break;
+        }
+    }
+    c->dispatching = 0;
+    asmb__conn_unref(c);
+}
+
+void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt, ...)
+{
+    if (c->state == ASMB_ST_DEAD) return;
+    int was = c->state;
+    char text[sizeof c->disc_failure.text];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    asmb__failure_set(&c->disc_failure, code, ntstatus, "%s", text);
+    c->state = ASMB_ST_DEAD;
+    c->phase_deadline = 0;
+    /* Authentication began on an open connection and did not finish. */
+    if ((was == ASMB_ST_NEGOTIATE || was == ASMB_ST_SESSION) && code != ASMB_ECLOSED) {
+        asmb__failure_set(&c->auth_failure, code, ntstatus, "%s", c->disc_failure.text);
+        asmb__conn_post(c, &c->ev_auth_failed);
+    }
+    /* Operations learn of a protocol fault as such; anything else is "not
+     * connected", with the reason in the message. */
+    int op_code = (code == ASMB_EPROTO || code == ASMB_ESIGNATURE) ? code : ASMB_ENOTCONN;
+    asmb__eng_drop_all(c, op_code);
+    asmb__trees_free(c);
+    asmb__ntlm_free(c->ntlm);
+    c->ntlm = NULL;
+    asmb__conn_post(c, &c->ev_disconnected);
+    if (c->tp) c->tp->shutdown(c);
+}
+
+int asmb__conn_check_ready(const asmb_conn *c)
+{
+    if (c->state == ASMB_ST_READY) return 0;
+    return c->state == ASMB_ST_DEAD || c->state == ASMB_ST_CLOSING || c->user_gone
+               ? ASMB_ENOTCONN
+               : ASMB_ENOTREADY;
+}
+
+unsigned asmb__op_timeout(const asmb_conn *c, const asmb_opts *o)
+{
+    return o && o->timeout_ms ? o->timeout_ms : c->cfg.op_timeout_ms;
+}
+
+ASMB_API int asmb_conn_is_ready(const asmb_conn *c) { return c && c->state == ASMB_ST_READY; }
+
+ASMB_API int asmb_conn_info_get(const asmb_conn *c, asmb_conn_info *out)
+{
+    if (!c || !out) return ASMB_EINVAL;
+    *out = c->info;
+    return 0;
+}
+
+static const struct { uint16_t d; const char *name; } dialect_names[] = {
+    {ASMB_SMB2_02, "SMB2_02"}, {ASMB_SMB2_10, "SMB2_10"}, {ASMB_SMB3_00, "SMB3_00"},
+    {ASMB_SMB3_02, "SMB3_02"}, {ASMB_SMB3_11, "SMB3_11"}};
+
+ASMB_API const char *asmb_dialect_name(uint16_t d)
+{
+    for (size_t i = 0; i < ASMB_ARRAY_LEN(dialect_names); i++)
+        if (dialect_names[i].d == d) return dialect_names[i].name;
+    return "";
+}
+
+ASMB_API const char *asmb_version(void) { return "asmb 0.1.0"; }

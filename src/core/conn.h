@@ -1,0 +1,249 @@
+/* The connection engine (sans-I/O): state machine, message ids, credits,
+ * the send queue, the pending-request table, deadlines, and the queue of
+ * completions delivered to the caller from the loop. It never touches a
+ * socket or reads a clock: a transport (src/loop) feeds it bytes and the time
+ * and takes its frames, through the functions at the end of this header. */
+#ifndef ASMB_CORE_CONN_H
+#define ASMB_CORE_CONN_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asmb/asmb.h"
+#include "../auth/ntlm.h"
+#include "../crypto/crypto.h"
+#include "../wire/smb2.h"
+
+typedef struct asmb_req asmb_req;
+typedef struct asmb_tree asmb_tree;
+
+/* Queue of things to deliver to the caller, in order (intrusive). */
+typedef struct asmb_evnode {
+    struct asmb_evnode *next;
+    int kind; /* ASMB_EV_* */
+    int queued;
+} asmb_evnode;
+enum { ASMB_EV_DEFERRED, ASMB_EV_AUTH_OK, ASMB_EV_AUTH_FAILED, ASMB_EV_DISCONNECTED };
+
+/* A failure with its own message storage. */
+typedef struct asmb_failure_buf {
+    asmb_failure f;
+    char text[256];
+} asmb_failure_buf;
+void asmb__failure_set(asmb_failure_buf *fb, int code, uint32_t ntstatus, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A reply as handed to a request's on_reply: the whole SMB2 message (header
+ * included, signature verified) and its decoded header. */
+typedef struct asmb_reply {
+    const asmb_smb2_hdr *hdr;
+    const uint8_t *msg;
+    size_t len;
+} asmb_reply;
+
+enum { ASMB_REQ_NEW, ASMB_REQ_QUEUED, ASMB_REQ_SENT };
+
+/* One SMB2 request. Allocated by asmb__req_new, owned by the engine from
+ * asmb__req_submit on, freed by the engine after on_reply or on_fail
+ * returns. The owner of ctx (an operation) must not touch the request after
+ * either callback, nor after asmb__req_abandon. */
+struct asmb_req {
+    asmb_conn *conn;
+    asmb_req *qnext, *qprev; /* send queue */
+    asmb_req *hnext;         /* pending table chain */
+    asmb_req *tnext, *tprev; /* deadline list */
+    asmb_req *onext, *oprev; /* free for the owning operation's own list */
+    uint16_t command;
+    uint16_t credit_charge;
+    uint32_t tree_id;
+    int state;
+    int abandoned;   /* the operation gave up: a late reply goes to on_late */
+    int interim;     /* STATUS_PENDING seen */
+    int unsigned_ok; /* NEGOTIATE / first SESSION_SETUP legs */
+    uint64_t msg_id, async_id;
+    uint64_t deadline; /* absolute ms on the engine clock; 0 = none */
+    /* Writes the body (the header is written by the engine). */
+    int (*encode)(asmb_req *r, asmb_wr *w);
+    /* The final reply, any status. */
+    void (*on_reply)(asmb_req *r, const asmb_reply *rep);
+    /* No reply will come: ASMB_ETIMEDOUT, ASMB_ENOTCONN, ASMB_EPROTO, or an
+     * encode error. After a timeout the request stays accounted (abandoned)
+     * until its late reply, which goes to on_late when set. */
+    void (*on_fail)(asmb_req *r, int code);
+    /* Optional: a reply that arrives after the operation gave up (e.g. to
+     * CLOSE a handle that was opened after all). */
+    void (*on_late)(asmb_req *r, const asmb_reply *rep);
+    void *ctx;
+    /* Small inline storage for encoders (e.g. a path). */
+    void *data;
+    void (*data_free)(void *);
+};
+
+/* A share connected (or being connected) on the session. */
+enum { ASMB_TREE_CONNECTING, ASMB_TREE_CONNECTED, ASMB_TREE_GONE };
+typedef void (*asmb_tree_cb)(asmb_conn *c, asmb_tree *t, const asmb_failure *f, void *arg);
+typedef struct asmb_tree_waiter {
+    struct asmb_tree_waiter *next;
+    asmb_tree_cb cb;
+    void *arg;
+} asmb_tree_waiter;
+struct asmb_tree {
+    asmb_tree *next;
+    char *name; /* share name as given (compared case-insensitively) */
+    int state;
+    asmb_tree_info info;
+    asmb_tree_waiter *waiters;
+};
+
+/* What a transport provides; each is called by the engine. */
+typedef struct asmb_transport_ops {
+    void (*want_write)(asmb_conn *c); /* frames are ready in the out queue */
+    void (*rearm)(asmb_conn *c);      /* the next deadline changed */
+    void (*schedule)(asmb_conn *c);   /* events wait for delivery */
+    void (*shutdown)(asmb_conn *c);   /* flush what is queued, then close the socket */
+    void (*clock)(asmb_conn *c);      /* refresh c->now and c->unix_ms */
+} asmb_transport_ops;
+
+/* An outgoing frame: a 4-byte transport header and one SMB2 message (or a
+ * compound chain). Owned by the out queue, then by the transport, which
+ * frees it with asmb__frame_free after writing. */
+typedef struct asmb_frame {
+    struct asmb_frame *next;
+    size_t len;
+    uint8_t *data;
+} asmb_frame;
+void asmb__frame_free(asmb_frame *f);
+
+enum {
+    ASMB_ST_IDLE, ASMB_ST_CONNECTING, ASMB_ST_NEGOTIATE, ASMB_ST_SESSION, ASMB_ST_READY,
+    ASMB_ST_CLOSING, ASMB_ST_DEAD
+};
+
+#define ASMB_PENDING_BUCKETS 1024
+
+struct asmb_conn {
+    int state;
+    int refs;      /* the caller, each live deferred, the transport */
+    int user_gone; /* asmb_conn_free called: no handler fires */
+    asmb_config cfg;        /* strings below are owned copies */
+    char *user, *pass, *domain, *workstation, *host;
+    asmb_handlers handlers;
+    void *arg;
+    asmb_crypto *crypto;
+    uint64_t now;     /* engine clock, monotonic ms, set by the transport */
+    uint64_t unix_ms; /* wall clock, ms since 1970 (NTLM timestamps) */
+
+    /* negotiated */
+    asmb_conn_info info;
+    uint16_t server_security_mode;
+    uint32_t server_caps;
+    uint8_t preauth[64];
+    uint8_t client_guid[16];
+
+    /* session */
+    asmb_ntlm *ntlm;
+    uint64_t session_id;
+    int sign;          /* sign requests and require signed replies */
+    int sign_algo;     /* ASMB_SIGN_*, chosen at negotiation */
+    uint8_t session_key[16];
+    uint8_t signing_key[16];
+    uint8_t enc_key[32], dec_key[32], app_key[16];
+    uint64_t phase_deadline; /* connect, then negotiate+auth; 0 once ready */
+
+    /* requests */
+    uint64_t next_msg_id;
+    uint32_t credits;  /* granted and unused */
+    uint32_t inflight; /* credits charged by requests awaiting replies */
+    asmb_req *q_head, *q_tail;          /* waiting for credits, FIFO */
+    asmb_req *pending[ASMB_PENDING_BUCKETS];
+    size_t npending;
+    asmb_req *t_head, *t_tail; /* by deadline, earliest first */
+    asmb_tree *trees;
+
+    /* output */
+    asmb_frame *out_head, *out_tail;
+
+    /* input: one buffer holding a partial frame */
+    uint8_t *rx;
+    size_t rx_len, rx_cap;
+
+    /* delivery */
+    asmb_evnode *ev_head, *ev_tail;
+    asmb_evnode ev_auth_ok, ev_auth_failed, ev_disconnected;
+    asmb_failure_buf auth_failure, disc_failure;
+    int ended; /* disconnected queued */
+    int dispatching;
+
+    /* transport */
+    const asmb_transport_ops *tp;
+    void *tp_data;
+};
+
+/* ---- lifetime ---- */
+void asmb__conn_ref(asmb_conn *c);
+void asmb__conn_unref(asmb_conn *c);
+/* Queue an event node for delivery from the loop. */
+void asmb__conn_post(asmb_conn *c, asmb_evnode *ev);
+/* Runs queued events; called by the transport from loop callbacks only. */
+void asmb__conn_dispatch(asmb_conn *c);
+/* Ends the connection: fails every request and waiting op with code, queues
+ * disconnected(code, message), asks the transport to close. Idempotent. */
+void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- requests ---- */
+asmb_req *asmb__req_new(asmb_conn *c, uint16_t command, void *ctx);
+/* Frees a request that was never submitted. */
+void asmb__req_free(asmb_req *r);
+/* Queues or sends. timeout_ms 0 = no deadline. Afterwards exactly one of
+ * on_reply / on_fail runs (unless abandoned). */
+void asmb__req_submit(asmb_req *r, unsigned timeout_ms);
+/* The operation gives up on r: removed if still queued (freed, nothing runs);
+ * if sent, kept until the reply so its message id and credits stay
+ * accounted (the reply goes to on_late); cancel = 1 also sends SMB2 CANCEL. */
+void asmb__req_abandon(asmb_req *r, int cancel);
+/* Asks the server to stop r: a queued request is removed and gets
+ * on_fail(ASMB_ECANCELED) at once; a sent one gets SMB2 CANCEL and its reply
+ * still comes (often STATUS_CANCELLED). */
+void asmb__req_cancel(asmb_req *r);
+uint32_t asmb__ntstatus_of(const asmb_reply *rep);
+
+/* ---- engine entry points for transports ---- */
+void asmb__eng_set_time(asmb_conn *c, uint64_t mono_ms, uint64_t unix_ms);
+/* Fails every request with code and frees them (connection ended). */
+void asmb__eng_drop_all(asmb_conn *c, int code);
+void asmb__eng_start(asmb_conn *c);   /* socket connected: negotiate */
+/* Space for received bytes (never NULL unless out of memory). */
+uint8_t *asmb__eng_rx_space(asmb_conn *c, size_t *len);
+void asmb__eng_rx_done(asmb_conn *c, size_t n);
+asmb_frame *asmb__eng_take_output(asmb_conn *c); /* list; caller owns */
+void asmb__eng_tick(asmb_conn *c);               /* fire due deadlines */
+uint64_t asmb__eng_deadline(const asmb_conn *c); /* 0 = none */
+void asmb__eng_output(asmb_conn *c, asmb_frame *f); /* internal: queue a frame */
+
+/* ---- session (session.c) ---- */
+int asmb__session_start(asmb_conn *c); /* send NEGOTIATE */
+int asmb__session_logoff(asmb_conn *c); /* on close */
+/* Every outgoing message passes here: preauth hash, signing when due. */
+int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len);
+/* Checks an incoming message's signature; ASMB_ESIGNATURE/EPROTO. */
+int asmb__session_verify(asmb_conn *c, const asmb_smb2_hdr *h, const uint8_t *msg, size_t len);
+
+/* ---- trees (tree.c) ---- */
+asmb_tree *asmb__tree_find(asmb_conn *c, const char *share);
+/* Calls cb once the tree is connected or failed: at once when it is already
+ * connected, so the caller must not touch its state after this call. The
+ * tree argument of cb is NULL on failure. */
+int asmb__tree_get(asmb_conn *c, const char *share, unsigned timeout_ms, asmb_tree_cb cb,
+                   void *arg);
+int asmb__tree_disconnect(asmb_conn *c, asmb_tree *t, unsigned timeout_ms, asmb_tree_cb cb,
+                          void *arg);
+/* Removes a waiter (its operation was canceled); ASMB_ENOENT if none. */
+int asmb__tree_unwait(asmb_conn *c, void *arg);
+void asmb__trees_close(asmb_conn *c); /* sends TREE_DISCONNECT for each connected tree */
+void asmb__trees_free(asmb_conn *c);  /* after every request was dropped */
+
+/* Readiness check every operation starts with: 0, ASMB_ENOTREADY or ASMB_ENOTCONN. */
+int asmb__conn_check_ready(const asmb_conn *c);
+unsigned asmb__op_timeout(const asmb_conn *c, const asmb_opts *o);
+
+#endif

@@ -1,0 +1,478 @@
+/* The sans-I/O engine: frames in and out, message ids and credits
+ * (MS-SMB2 3.2.4.1.5, 3.2.5.1.4), the FIFO send queue, the pending table,
+ * STATUS_PENDING interim replies (3.2.5.1.5), deadlines and CANCEL. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../mem.h"
+#include "../ntstatus.h"
+#include "conn.h"
+
+#define CREDIT_TARGET 128u         /* credits the client keeps asking for */
+#define RX_CHUNK (256u * 1024u)    /* receive space offered for small frames */
+#define FRAME_MAX 0xFFFFFFu        /* 24-bit direct-TCP length (MS-SMB2 2.1) */
+
+/* ---- requests ---- */
+
+asmb_req *asmb__req_new(asmb_conn *c, uint16_t command, void *ctx)
+{
+    asmb_req *r = asmb__calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->conn = c;
+    r->command = command;
+    r->credit_charge = 1;
+    r->ctx = ctx;
+    return r;
+}
+
+void asmb__req_free(asmb_req *r)
+{
+    if (!r) return;
+    if (r->data_free) r->data_free(r->data);
+    asmb__free(r);
+}
+
+uint32_t asmb__ntstatus_of(const asmb_reply *rep) { return rep->hdr->status; }
+
+static asmb_req **bucket(asmb_conn *c, uint64_t id)
+{
+    return &c->pending[id & (ASMB_PENDING_BUCKETS - 1)];
+}
+
+static void pending_add(asmb_conn *c, asmb_req *r)
+{
+    asmb_req **b = bucket(c, r->msg_id);
+    r->hnext = *b;
+    *b = r;
+    c->npending++;
+}
+
+static asmb_req *pending_find(asmb_conn *c, uint64_t id)
+{
+    for (asmb_req *r = *bucket(c, id); r; r = r->hnext)
+        if (r->msg_id == id) return r;
+    return NULL;
+}
+
+static void pending_del(asmb_conn *c, asmb_req *r)
+{
+    for (asmb_req **p = bucket(c, r->msg_id); *p; p = &(*p)->hnext) {
+        if (*p == r) {
+            *p = r->hnext;
+            c->npending--;
+            return;
+        }
+    }
+}
+
+/* Deadline list, earliest first. Deadlines mostly grow, so insertion walks
+ * from the tail and is O(1) in the common case. */
+static void timer_add(asmb_conn *c, asmb_req *r)
+{
+    asmb_req *p = c->t_tail;
+    while (p && p->deadline > r->deadline) p = p->tprev;
+    r->tprev = p;
+    r->tnext = p ? p->tnext : c->t_head;
+    if (r->tnext) r->tnext->tprev = r; else c->t_tail = r;
+    if (p) p->tnext = r; else c->t_head = r;
+}
+
+static void timer_del(asmb_conn *c, asmb_req *r)
+{
+    if (!r->deadline) return;
+    if (r->tprev) r->tprev->tnext = r->tnext; else c->t_head = r->tnext;
+    if (r->tnext) r->tnext->tprev = r->tprev; else c->t_tail = r->tprev;
+    r->tnext = r->tprev = NULL;
+    r->deadline = 0;
+}
+
+static void queue_del(asmb_conn *c, asmb_req *r)
+{
+    if (r->qprev) r->qprev->qnext = r->qnext; else c->q_head = r->qnext;
+    if (r->qnext) r->qnext->qprev = r->qprev; else c->q_tail = r->qprev;
+    r->qnext = r->qprev = NULL;
+}
+
+/* ---- output ---- */
+
+void asmb__frame_free(asmb_frame *f)
+{
+    if (!f) return;
+    asmb__free(f->data);
+    asmb__free(f);
+}
+
+void asmb__eng_output(asmb_conn *c, asmb_frame *f)
+{
+    f->next = NULL;
+    if (c->out_tail) c->out_tail->next = f; else c->out_head = f;
+    c->out_tail = f;
+    if (c->tp) c->tp->want_write(c);
+}
+
+asmb_frame *asmb__eng_take_output(asmb_conn *c)
+{
+    asmb_frame *f = c->out_head;
+    c->out_head = c->out_tail = NULL;
+    return f;
+}
+
+/* Wraps an encoded message (w holds 4 spare bytes, then the message) in the
+ * direct-TCP header and queues it. Takes w's buffer. */
+static int emit(asmb_conn *c, asmb_wr *w)
+{
+    size_t mlen = w->len - 4;
+    if (mlen > FRAME_MAX) return ASMB_EINVAL;
+    asmb_frame *f = asmb__malloc(sizeof *f);
+    if (!f) return ASMB_ENOMEM;
+    w->data[0] = 0;
+    w->data[1] = (uint8_t)(mlen >> 16);
+    w->data[2] = (uint8_t)(mlen >> 8);
+    w->data[3] = (uint8_t)mlen;
+    f->len = w->len;
+    f->data = asmb_wr_take(w);
+    asmb__eng_output(c, f);
+    return 0;
+}
+
+static uint16_t credit_request(const asmb_conn *c, uint16_t charge)
+{
+    uint32_t have = c->credits + c->inflight;
+    uint32_t ask = charge;
+    if (have < CREDIT_TARGET) ask += CREDIT_TARGET - have;
+    return (uint16_t)(ask > 0xFFFF ? 0xFFFF : ask);
+}
+
+static int send_one(asmb_conn *c, asmb_req *r)
+{
+    asmb_wr w;
+    asmb_wr_init(&w);
+    if (!asmb_wr_space(&w, 4 + SMB2_HDR_LEN)) return ASMB_ENOMEM;
+    int rc = r->encode(r, &w);
+    if (rc || w.err) {
+        asmb_wr_free(&w);
+        return rc ? rc : ASMB_ENOMEM;
+    }
+    asmb_smb2_hdr h = {0};
+    /* SMB 2.0.2 has no multi-credit requests: CreditCharge stays 0 (3.2.4.1.5). */
+    h.credit_charge = c->info.dialect > ASMB_SMB2_02 ? r->credit_charge : 0;
+    h.command = r->command;
+    h.credits = credit_request(c, r->credit_charge);
+    h.msg_id = c->next_msg_id;
+    h.tree_id = r->tree_id;
+    h.session_id = r->command == SMB2_NEGOTIATE ? 0 : c->session_id;
+    asmb__hdr_encode(w.data + 4, &h);
+    rc = asmb__session_outgoing(c, w.data + 4, w.len - 4);
+    if (rc) {
+        asmb_wr_free(&w);
+        return rc;
+    }
+    rc = emit(c, &w);
+    if (rc) {
+        asmb_wr_free(&w);
+        return rc;
+    }
+    r->msg_id = c->next_msg_id;
+    c->next_msg_id += r->credit_charge ? r->credit_charge : 1;
+    c->credits -= r->credit_charge;
+    c->inflight += r->credit_charge;
+    r->state = ASMB_REQ_SENT;
+    pending_add(c, r);
+    return 0;
+}
+
+static void finish(asmb_conn *c, asmb_req *r)
+{
+    timer_del(c, r);
+    asmb__req_free(r);
+}
+
+/* Sends queued requests while the grant covers them, in FIFO order. */
+static void pump(asmb_conn *c)
+{
+    while (c->q_head && c->state != ASMB_ST_DEAD && c->credits >= c->q_head->credit_charge) {
+        asmb_req *r = c->q_head;
+        queue_del(c, r);
+        int rc = send_one(c, r);
+        if (rc) {
+            r->state = ASMB_REQ_NEW;
+            if (r->on_fail) r->on_fail(r, rc);
+            finish(c, r);
+        }
+    }
+}
+
+void asmb__req_submit(asmb_req *r, unsigned timeout_ms)
+{
+    asmb_conn *c = r->conn;
+    if (c->state == ASMB_ST_DEAD) {
+        if (r->on_fail) r->on_fail(r, ASMB_ENOTCONN);
+        asmb__req_free(r);
+        return;
+    }
+    if (timeout_ms) {
+        r->deadline = c->now + timeout_ms;
+        timer_add(c, r);
+        if (c->tp) c->tp->rearm(c);
+    }
+    r->state = ASMB_REQ_QUEUED;
+    r->qprev = c->q_tail;
+    if (c->q_tail) c->q_tail->qnext = r; else c->q_head = r;
+    c->q_tail = r;
+    pump(c);
+}
+
+/* SMB2 CANCEL (2.2.30, 3.2.4.24): same MessageId (or AsyncId once an interim
+ * reply came), no credit charged, no reply. */
+static void send_cancel(asmb_conn *c, asmb_req *r)
+{
+    asmb_wr w;
+    asmb_wr_init(&w);
+    if (!asmb_wr_space(&w, 4 + SMB2_HDR_LEN) || asmb__simple_encode(&w)) goto fail;
+    asmb_smb2_hdr h = {0};
+    h.command = SMB2_CANCEL;
+    h.msg_id = r->msg_id;
+    h.session_id = c->session_id;
+    if (r->interim) {
+        h.flags = SMB2_FLAGS_ASYNC_COMMAND;
+        h.async_id = r->async_id;
+    } else {
+        h.tree_id = r->tree_id;
+    }
+    asmb__hdr_encode(w.data + 4, &h);
+    if (asmb__session_outgoing(c, w.data + 4, w.len - 4) || emit(c, &w)) goto fail;
+    return;
+fail:
+    asmb_wr_free(&w); /* best effort: the reply still arrives and is dropped */
+}
+
+void asmb__req_abandon(asmb_req *r, int cancel)
+{
+    asmb_conn *c = r->conn;
+    if (r->state == ASMB_REQ_QUEUED) {
+        queue_del(c, r);
+        finish(c, r);
+        return;
+    }
+    r->abandoned = 1;
+    timer_del(c, r);
+    if (cancel && c->state != ASMB_ST_DEAD) send_cancel(c, r);
+}
+
+void asmb__req_cancel(asmb_req *r)
+{
+    asmb_conn *c = r->conn;
+    if (r->state == ASMB_REQ_QUEUED) {
+        queue_del(c, r);
+        timer_del(c, r);
+        if (r->on_fail) r->on_fail(r, ASMB_ECANCELED);
+        asmb__req_free(r);
+    } else if (r->state == ASMB_REQ_SENT && c->state != ASMB_ST_DEAD) {
+        send_cancel(c, r);
+    }
+}
+
+/* ---- input ---- */
+
+static int handle_message(asmb_conn *c, const uint8_t *msg, size_t len)
+{
+    asmb_smb2_hdr h;
+    if (asmb__hdr_decode(msg, len, &h) || !(h.flags & SMB2_FLAGS_SERVER_TO_REDIR)) {
+        asmb__conn_fail(c, ASMB_EPROTO, 0, "malformed SMB2 header from the server");
+        return -1;
+    }
+    if (h.msg_id == UINT64_MAX && h.command == SMB2_OPLOCK_BREAK) return 0; /* no oplocks asked */
+    asmb_req *r = pending_find(c, h.msg_id);
+    if (!r || r->command != h.command) {
+        asmb__conn_fail(c, ASMB_EPROTO, 0, "reply for unknown message id %llu (command %u)",
+                        (unsigned long long)h.msg_id, h.command);
+        return -1;
+    }
+    /* Every reply, interim and error ones included, grants credits (3.2.5.1.4). */
+    uint32_t granted = c->credits + h.credits;
+    c->credits = granted > 0xFFFFu * 4 ? 0xFFFFu * 4 : granted;
+    if ((h.flags & SMB2_FLAGS_ASYNC_COMMAND) && h.status == ASMB_STATUS_PENDING) {
+        r->interim = 1; /* 3.2.5.1.5: the final reply follows with this AsyncId */
+        r->async_id = h.async_id;
+        return 0;
+    }
+    int rc = asmb__session_verify(c, &h, msg, len);
+    if (rc) {
+        asmb__conn_fail(c, rc, 0, "%s in the reply to command %u",
+                        rc == ASMB_ESIGNATURE ? "bad signature" : "unsigned message", h.command);
+        return -1;
+    }
+    pending_del(c, r);
+    c->inflight -= r->credit_charge <= c->inflight ? r->credit_charge : c->inflight;
+    asmb_reply rep = {&h, msg, len};
+    if (!r->abandoned) {
+        timer_del(c, r);
+        r->on_reply(r, &rep);
+    } else if (r->on_late) {
+        r->on_late(r, &rep);
+    }
+    finish(c, r);
+    return c->state == ASMB_ST_DEAD ? -1 : 0;
+}
+
+/* A frame may hold a compound chain (NextCommand, 3.3.4.1.3). */
+static int handle_frame(asmb_conn *c, const uint8_t *p, size_t len)
+{
+    if (len >= 4 && asmb_le32(p) != SMB2_PROTO_ID) {
+        asmb__conn_fail(c, ASMB_EPROTO, 0, "%s frame from the server",
+                        asmb_le32(p) == SMB2_TRANSFORM_ID ? "unexpected encrypted"
+                                                          : "not an SMB2");
+        return -1;
+    }
+    while (len) {
+        size_t n = len;
+        if (len >= SMB2_HDR_LEN) {
+            uint32_t next = asmb_le32(p + 20);
+            if (next && (next % 8 || next < SMB2_HDR_LEN || next >= len)) {
+                asmb__conn_fail(c, ASMB_EPROTO, 0, "bad NextCommand in a compound reply");
+                return -1;
+            }
+            if (next) n = next;
+        }
+        if (handle_message(c, p, n)) return -1;
+        p += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static size_t frame_need(const asmb_conn *c)
+{
+    if (c->rx_len < 4) return 4;
+    return 4 + ((size_t)c->rx[1] << 16 | (size_t)c->rx[2] << 8 | c->rx[3]);
+}
+
+uint8_t *asmb__eng_rx_space(asmb_conn *c, size_t *len)
+{
+    size_t need = frame_need(c);
+    size_t want = need > RX_CHUNK ? need : RX_CHUNK;
+    if (c->rx_cap < want) {
+        uint8_t *p = asmb__realloc(c->rx, want);
+        if (!p) return NULL;
+        c->rx = p;
+        c->rx_cap = want;
+    }
+    /* For a large frame, read exactly its remainder so nothing must move. */
+    size_t avail = c->rx_cap - c->rx_len;
+    if (need > RX_CHUNK && need - c->rx_len < avail) avail = need - c->rx_len;
+    *len = avail;
+    return c->rx + c->rx_len;
+}
+
+void asmb__eng_rx_done(asmb_conn *c, size_t n)
+{
+    c->rx_len += n;
+    size_t off = 0;
+    while (c->state != ASMB_ST_DEAD && c->rx_len - off >= 4) {
+        const uint8_t *p = c->rx + off;
+        size_t flen = (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        if (p[0] == 0x85 && flen == 0) { /* NetBIOS keep-alive */
+            off += 4;
+            continue;
+        }
+        if (p[0] != 0 || flen < SMB2_HDR_LEN) {
+            asmb__conn_fail(c, ASMB_EPROTO, 0, "bad transport frame (type %u, length %zu)",
+                            p[0], flen);
+            break;
+        }
+        if (c->rx_len - off - 4 < flen) break;
+        off += 4 + flen;
+        if (handle_frame(c, p + 4, flen)) break;
+    }
+    if (c->state == ASMB_ST_DEAD) {
+        c->rx_len = 0;
+        return;
+    }
+    memmove(c->rx, c->rx + off, c->rx_len - off);
+    c->rx_len -= off;
+    if (c->rx_len == 0 && c->rx_cap > RX_CHUNK) { /* give back a large frame's buffer */
+        asmb__free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+    }
+    pump(c);
+    if (c->tp) c->tp->rearm(c);
+}
+
+void asmb__eng_start(asmb_conn *c)
+{
+    c->phase_deadline = c->now + c->cfg.auth_timeout_ms;
+    int rc = asmb__session_start(c);
+    if (rc) asmb__conn_fail(c, rc, 0, "starting negotiation: %s", asmb_strerror(rc));
+    if (c->tp) c->tp->rearm(c);
+}
+
+/* ---- time ---- */
+
+void asmb__eng_set_time(asmb_conn *c, uint64_t mono_ms, uint64_t unix_ms)
+{
+    c->now = mono_ms;
+    c->unix_ms = unix_ms;
+}
+
+uint64_t asmb__eng_deadline(const asmb_conn *c)
+{
+    uint64_t d = c->phase_deadline;
+    if (c->t_head && (!d || c->t_head->deadline < d)) d = c->t_head->deadline;
+    return c->state == ASMB_ST_DEAD ? 0 : d;
+}
+
+void asmb__eng_tick(asmb_conn *c)
+{
+    if (c->phase_deadline && c->now >= c->phase_deadline) {
+        c->phase_deadline = 0;
+        if (c->state == ASMB_ST_CONNECTING)
+            asmb__conn_fail(c, ASMB_ETIMEDOUT, 0, "connect timed out after %u ms",
+                            c->cfg.connect_timeout_ms);
+        else if (c->state == ASMB_ST_NEGOTIATE || c->state == ASMB_ST_SESSION)
+            asmb__conn_fail(c, ASMB_ETIMEDOUT, 0, "%s timed out after %u ms",
+                            c->state == ASMB_ST_NEGOTIATE ? "negotiation" : "authentication",
+                            c->cfg.auth_timeout_ms);
+    }
+    while (c->state != ASMB_ST_DEAD && c->t_head && c->t_head->deadline <= c->now) {
+        asmb_req *r = c->t_head;
+        timer_del(c, r);
+        if (r->state == ASMB_REQ_QUEUED) {
+            queue_del(c, r);
+            if (r->on_fail) r->on_fail(r, ASMB_ETIMEDOUT);
+            asmb__req_free(r);
+        } else {
+            /* Retire the message id safely: the request stays in the table so
+             * a late reply is recognised and its credits counted. */
+            r->abandoned = 1;
+            send_cancel(c, r);
+            if (r->on_fail) r->on_fail(r, ASMB_ETIMEDOUT);
+        }
+    }
+    if (c->tp && c->state != ASMB_ST_DEAD) c->tp->rearm(c);
+}
+
+/* ---- teardown ---- */
+
+void asmb__eng_drop_all(asmb_conn *c, int code)
+{
+    while (c->q_head) {
+        asmb_req *r = c->q_head;
+        queue_del(c, r);
+        timer_del(c, r);
+        if (r->on_fail) r->on_fail(r, code);
+        asmb__req_free(r);
+    }
+    for (size_t i = 0; i < ASMB_PENDING_BUCKETS; i++) {
+        while (c->pending[i]) {
+            asmb_req *r = c->pending[i];
+            c->pending[i] = r->hnext;
+            c->npending--;
+            timer_del(c, r);
+            if (!r->abandoned && r->on_fail) r->on_fail(r, code);
+            asmb__req_free(r);
+        }
+    }
+    c->credits = c->inflight = 0;
+}

@@ -1,0 +1,402 @@
+/* NEGOTIATE and SESSION_SETUP (NTLMv2 in SPNEGO), key derivation, the
+ * preauth integrity hash and signing (MS-SMB2 3.2.4.2, 3.2.5.2, 3.2.5.3). */
+#include <stdio.h>
+#include <string.h>
+
+#include "../auth/spnego.h"
+#include "../mem.h"
+#include "../ntstatus.h"
+#include "conn.h"
+
+static const uint16_t all_dialects[] = {0x0202, 0x0210, 0x0300, 0x0302, 0x0311};
+/* 3.1.1 signing algorithms, most preferred first (GMAC is the fastest). */
+static const uint16_t sign_algos[] = {SMB2_SIGNING_AES_GMAC, SMB2_SIGNING_AES_CMAC,
+                                      SMB2_SIGNING_HMAC_SHA256};
+
+static void session_setup_send(asmb_conn *c, const uint8_t *blob, size_t len);
+
+static void auth_fail(asmb_conn *c, int code, uint32_t st, const char *what)
+{
+    asmb__conn_fail(c, code, st, "%s", what);
+}
+
+static void auth_req_fail(asmb_req *r, int code)
+{
+    asmb_conn *c = r->conn;
+    if (c->state != ASMB_ST_DEAD)
+        asmb__conn_fail(c, code, 0, "%s during %s", asmb_strerror(code),
+                        r->command == SMB2_NEGOTIATE ? "negotiation" : "session setup");
+}
+
+/* ---- NEGOTIATE ---- */
+
+static int negotiate_encode(asmb_req *r, asmb_wr *w)
+{
+    asmb_conn *c = r->conn;
+    uint16_t dialects[ASMB_ARRAY_LEN(all_dialects)];
+    int n = 0;
+    for (size_t i = 0; i < ASMB_ARRAY_LEN(all_dialects); i++)
+        if (all_dialects[i] >= c->cfg.min_dialect && all_dialects[i] <= c->cfg.max_dialect)
+            dialects[n++] = all_dialects[i];
+    asmb_negotiate_req q = {0};
+    q.dialects = dialects;
+    q.ndialects = n;
+    q.security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED |
+                      (c->cfg.signing == ASMB_REQUIRED ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0);
+    q.capabilities = c->cfg.max_dialect >= ASMB_SMB2_10 ? SMB2_GLOBAL_CAP_LARGE_MTU : 0;
+    memcpy(q.client_guid, c->client_guid, 16);
+    if (asmb__random(c->crypto, q.salt, sizeof q.salt)) return ASMB_ECRYPTO;
+    q.signing = sign_algos;
+    q.nsigning = (int)ASMB_ARRAY_LEN(sign_algos);
+    q.netname = c->host;
+    return asmb__negotiate_encode(w, &q);
+}
+
+static int pick_signing(asmb_conn *c, const asmb_negotiate_resp *n)
+{
+    if (n->dialect < ASMB_SMB3_00) return ASMB_SIGN_HMAC_SHA256;
+    if (n->dialect < ASMB_SMB3_11 || !n->have_signing) return ASMB_SIGN_AES_CMAC;
+    switch (n->signing_algo) {
+    case SMB2_SIGNING_HMAC_SHA256: return ASMB_SIGN_HMAC_SHA256;
+    case SMB2_SIGNING_AES_CMAC: return ASMB_SIGN_AES_CMAC;
+    case SMB2_SIGNING_AES_GMAC: return ASMB_SIGN_AES_GMAC;
+    default: (void)c; return -1;
+    }
+}
+
+static void negotiate_reply(asmb_req *r, const asmb_reply *rep)
+{
+    asmb_conn *c = r->conn;
+    asmb_negotiate_resp n;
+    uint32_t st = asmb__ntstatus_of(rep);
+    if (st != ASMB_STATUS_SUCCESS) {
+        asmb__conn_fail(c, ASMB_EFAILURE, st, "%s: negotiate refused by the server",
+                        asmb_ntstatus_name(st) ? asmb_ntstatus_name(st) : "STATUS_?");
+        return;
+    }
+    if (asmb__negotiate_decode(rep->msg, rep->len, &n)) {
+        auth_fail(c, ASMB_EPROTO, 0, "malformed NEGOTIATE response");
+        return;
+    }
+    if (n.dialect < c->cfg.min_dialect || n.dialect > c->cfg.max_dialect) {
+        asmb__conn_fail(c, ASMB_ENOTSUP, 0, "server chose dialect 0x%04x outside %s..%s",
+                        n.dialect, asmb_dialect_name(c->cfg.min_dialect),
+                        asmb_dialect_name(c->cfg.max_dialect));
+        return;
+    }
+    int known = 0;
+    for (size_t i = 0; i < ASMB_ARRAY_LEN(all_dialects); i++) known |= all_dialects[i] == n.dialect;
+    int algo = pick_signing(c, &n);
+    if (!known || algo < 0 || (n.dialect == ASMB_SMB3_11 && n.preauth_hash != SMB2_PREAUTH_SHA512)) {
+        auth_fail(c, ASMB_EPROTO, 0, "server chose an algorithm or dialect we did not offer");
+        return;
+    }
+    if (n.dialect == ASMB_SMB3_11 &&
+        asmb__preauth_update(c->crypto, c->preauth, &(asmb_iov){rep->msg, rep->len}, 1)) {
+        auth_fail(c, ASMB_ECRYPTO, 0, "preauth hash failed");
+        return;
+    }
+    if (c->cfg.encryption == ASMB_REQUIRED) {
+        asmb__conn_fail(c, ASMB_ENOTSUP, 0, "encryption required by the configuration but not "
+                                            "available in this build");
+        return;
+    }
+    c->info.dialect = n.dialect;
+    c->sign_algo = algo;
+    c->info.max_read_size = n.max_read;
+    c->info.max_write_size = n.max_write;
+    c->info.max_transact_size = n.max_transact;
+    memcpy(c->info.server_guid, n.server_guid, 16);
+    c->server_security_mode = n.security_mode;
+    c->server_caps = n.capabilities;
+    c->state = ASMB_ST_SESSION;
+
+    asmb_ntlm_params p = {c->user, c->pass, c->domain, c->workstation, NULL, NULL};
+    c->ntlm = asmb__ntlm_new(c->crypto, &p);
+    asmb_wr tok, blob;
+    asmb_wr_init(&tok);
+    asmb_wr_init(&blob);
+    if (!c->ntlm || asmb__ntlm_negotiate(c->ntlm, &tok) ||
+        asmb__spnego_init(tok.data, tok.len, &blob)) {
+        auth_fail(c, ASMB_ENOMEM, 0, "building the NTLM NEGOTIATE message failed");
+    } else {
+        session_setup_send(c, blob.data, blob.len);
+    }
+    asmb_wr_free(&tok);
+    asmb_wr_free(&blob);
+}
+
+int asmb__session_start(asmb_conn *c)
+{
+    c->state = ASMB_ST_NEGOTIATE;
+    c->credits = 1; /* the client starts with one credit (3.2.4.1.5) */
+    c->next_msg_id = 0;
+    memset(c->preauth, 0, sizeof c->preauth);
+    if (asmb__random(c->crypto, c->client_guid, 16)) return ASMB_ECRYPTO;
+    asmb_req *r = asmb__req_new(c, SMB2_NEGOTIATE, NULL);
+    if (!r) return ASMB_ENOMEM;
+    r->encode = negotiate_encode;
+    r->on_reply = negotiate_reply;
+    r->on_fail = auth_req_fail;
+    r->unsigned_ok = 1;
+    asmb__req_submit(r, 0); /* the phase deadline covers it */
+    return 0;
+}
+
+/* ---- SESSION_SETUP ---- */
+
+static int ss_encode(asmb_req *r, asmb_wr *w)
+{
+    asmb_wr *blob = r->data;
+    uint8_t mode = SMB2_NEGOTIATE_SIGNING_ENABLED |
+                   (r->conn->cfg.signing == ASMB_REQUIRED ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0);
+    return asmb__session_setup_encode(w, mode, blob->data, blob->len);
+}
+
+static void wr_delete(void *p)
+{
+    asmb_wr_free(p);
+    asmb__free(p);
+}
+
+static void ss_reply(asmb_req *r, const asmb_reply *rep);
+
+static void session_setup_send(asmb_conn *c, const uint8_t *blob, size_t len)
+{
+    asmb_req *r = asmb__req_new(c, SMB2_SESSION_SETUP, NULL);
+    asmb_wr *copy = asmb__calloc(1, sizeof *copy);
+    if (!r || !copy) {
+        asmb__free(copy);
+        asmb__req_free(r);
+        auth_fail(c, ASMB_ENOMEM, 0, "out of memory in session setup");
+        return;
+    }
+    asmb_wr_bytes(copy, blob, len);
+    r->data = copy;
+    r->data_free = wr_delete;
+    r->encode = ss_encode;
+    r->on_reply = ss_reply;
+    r->on_fail = auth_req_fail;
+    asmb__req_submit(r, 0);
+}
+
+static uint64_t filetime_now(const asmb_conn *c)
+{
+    return (c->unix_ms + 11644473600000ull) * 10000ull; /* 100 ns since 1601 */
+}
+
+/* First reply: STATUS_MORE_PROCESSING_REQUIRED carrying the NTLM CHALLENGE. */
+static void ss_challenge(asmb_conn *c, const asmb_reply *rep, const uint8_t *blob, size_t blen)
+{
+    asmb_spnego_resp sp;
+    if (asmb__spnego_parse_resp(blob, blen, &sp) || !sp.token ||
+        sp.neg_state == ASMB_SPNEGO_REJECT) {
+        auth_fail(c, ASMB_EPROTO, 0, "malformed SPNEGO challenge from the server");
+        return;
+    }
+    c->session_id = rep->hdr->session_id;
+    c->info.session_id = c->session_id;
+    if (c->info.dialect == ASMB_SMB3_11 &&
+        asmb__preauth_update(c->crypto, c->preauth, &(asmb_iov){rep->msg, rep->len}, 1)) {
+        auth_fail(c, ASMB_ECRYPTO, 0, "preauth hash failed");
+        return;
+    }
+    asmb_wr tok, out;
+    asmb_wr_init(&tok);
+    asmb_wr_init(&out);
+    int rc = asmb__ntlm_authenticate(c->ntlm, sp.token, sp.token_len, filetime_now(c), &tok);
+    uint8_t mic[16];
+    int have_mic = 0;
+    if (!rc && !asmb__ntlm_is_anonymous(c->ntlm)) {
+        size_t ml;
+        const uint8_t *mechlist = asmb__spnego_mechlist(&ml);
+        rc = asmb__ntlm_sign(c->ntlm, 0, mechlist, ml, mic);
+        have_mic = 1;
+    }
+    if (!rc) rc = asmb__spnego_resp(tok.data, tok.len, have_mic ? mic : NULL, have_mic ? 16 : 0,
+                                    &out);
+    if (rc)
+        auth_fail(c, rc, 0, rc == ASMB_EPROTO ? "malformed NTLM CHALLENGE from the server"
+                                              : "building the NTLM AUTHENTICATE message failed");
+    else
+        session_setup_send(c, out.data, out.len);
+    asmb_wr_free(&tok);
+    asmb_wr_free(&out);
+}
+
+static const struct { const char *label, *ctx30; const char *label311; } kdf_labels[] = {
+    {"SMB2AESCMAC", "SmbSign", "SMBSigningKey"},
+    {"SMB2AESCCM", "ServerIn ", "SMBC2SCipherKey"},
+    {"SMB2AESCCM", "ServerOut", "SMBS2CCipherKey"},
+    {"SMB2APP", "SmbRpc", "SMBAppKey"},
+};
+
+/* Session keys (MS-SMB2 3.2.5.3.1). */
+static int derive_keys(asmb_conn *c)
+{
+    if (asmb__ntlm_session_key(c->ntlm, c->session_key)) return ASMB_EINVAL;
+    if (c->info.dialect < ASMB_SMB3_00) {
+        memcpy(c->signing_key, c->session_key, 16);
+        return 0;
+    }
+    uint8_t *outs[] = {c->signing_key, c->enc_key, c->dec_key, c->app_key};
+    for (size_t i = 0; i < ASMB_ARRAY_LEN(kdf_labels); i++) {
+        int v311 = c->info.dialect == ASMB_SMB3_11;
+        const char *label = v311 ? kdf_labels[i].label311 : kdf_labels[i].label;
+        const void *ctx = v311 ? (const void *)c->preauth : kdf_labels[i].ctx30;
+        size_t ctx_len = v311 ? 64 : strlen(kdf_labels[i].ctx30) + 1;
+        int rc = asmb__kdf(c->crypto, c->session_key, 16, label, strlen(label) + 1, ctx, ctx_len,
+                           outs[i], 16);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Final reply: STATUS_SUCCESS. */
+static void ss_done(asmb_conn *c, const asmb_reply *rep, uint16_t flags, const uint8_t *blob,
+                    size_t blen)
+{
+    c->info.is_guest = !!(flags & SMB2_SESSION_FLAG_IS_GUEST);
+    c->info.is_anonymous = !!(flags & SMB2_SESSION_FLAG_IS_NULL) || asmb__ntlm_is_anonymous(c->ntlm);
+    int keyed = !c->info.is_guest && !c->info.is_anonymous;
+    if (flags & SMB2_SESSION_FLAG_ENCRYPT_DATA) {
+        auth_fail(c, ASMB_ENOTSUP, 0, "the server requires encryption, not available in this build");
+        return;
+    }
+    if (c->cfg.signing == ASMB_REQUIRED && !keyed) {
+        auth_fail(c, ASMB_EAUTH, 0, "signing required but the server gave a guest or anonymous "
+                                    "session, which cannot sign");
+        return;
+    }
+    if (keyed) {
+        int rc = derive_keys(c);
+        if (rc) {
+            auth_fail(c, rc, 0, "session key derivation failed");
+            return;
+        }
+        /* The final response is signed with the new key; in 3.1.1 that
+         * signature is what binds the preauth hash (3.2.5.3.1). */
+        int signed_ = !!(rep->hdr->flags & SMB2_FLAGS_SIGNED);
+        if ((signed_ || c->info.dialect == ASMB_SMB3_11) &&
+            asmb__smb2_verify(c->crypto, c->sign_algo, c->signing_key,
+                              &(asmb_iov){rep->msg, rep->len}, 1)) {
+            auth_fail(c, ASMB_ESIGNATURE, 0, "bad signature on the final SESSION_SETUP response");
+            return;
+        }
+        /* The server's mechListMIC, when sent, proves the mechanism list
+         * was not tampered with (RFC 4178 5). */
+        asmb_spnego_resp sp;
+        if (blen && asmb__spnego_parse_resp(blob, blen, &sp)) {
+            auth_fail(c, ASMB_EPROTO, 0, "malformed SPNEGO in the final SESSION_SETUP response");
+            return;
+        }
+        size_t ml;
+        const uint8_t *mechlist = asmb__spnego_mechlist(&ml);
+        if (blen && sp.mic && (sp.mic_len != 16 || asmb__ntlm_verify(c->ntlm, 0, mechlist, ml, sp.mic))) {
+            auth_fail(c, ASMB_ESIGNATURE, 0, "bad SPNEGO mechListMIC from the server");
+            return;
+        }
+        c->sign = c->cfg.signing != ASMB_OFF ||
+                  (c->server_security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED);
+    }
+    c->info.signing = c->sign;
+    c->info.signing_algorithm = c->sign ? c->sign_algo : ASMB_SIGN_NONE;
+    asmb__ntlm_free(c->ntlm);
+    c->ntlm = NULL;
+    c->state = ASMB_ST_READY;
+    c->phase_deadline = 0;
+    asmb__conn_post(c, &c->ev_auth_ok);
+}
+
+static void ss_reply(asmb_req *r, const asmb_reply *rep)
+{
+    asmb_conn *c = r->conn;
+    uint32_t st = asmb__ntstatus_of(rep);
+    uint16_t flags = 0;
+    const uint8_t *blob = NULL;
+    size_t blen = 0;
+    if (st != ASMB_STATUS_SUCCESS && st != ASMB_STATUS_MORE_PROCESSING_REQUIRED) {
+        const char *name = asmb_ntstatus_name(st);
+        if (c->user[0])
+            asmb__conn_fail(c, ASMB_EAUTH, st, "%s: session setup as user '%s%s%s'",
+                            name ? name : "STATUS_?", c->domain, c->domain[0] ? "\\" : "", c->user);
+        else
+            asmb__conn_fail(c, ASMB_EAUTH, st, "%s: anonymous session setup", name ? name : "STATUS_?");
+        return;
+    }
+    if (asmb__session_setup_decode(rep->msg, rep->len, &flags, &blob, &blen)) {
+        auth_fail(c, ASMB_EPROTO, 0, "malformed SESSION_SETUP response");
+        return;
+    }
+    if (st == ASMB_STATUS_MORE_PROCESSING_REQUIRED) {
+        if (c->session_id && rep->hdr->session_id != c->session_id) {
+            auth_fail(c, ASMB_EPROTO, 0, "session id changed during session setup");
+            return;
+        }
+        if (c->session_id) { /* NTLM has exactly one challenge round */
+            auth_fail(c, ASMB_EPROTO, 0, "unexpected extra session setup round");
+            return;
+        }
+        ss_challenge(c, rep, blob, blen);
+    } else {
+        if (!c->session_id || rep->hdr->session_id != c->session_id) {
+            auth_fail(c, ASMB_EPROTO, 0, "session setup completed out of order");
+            return;
+        }
+        ss_done(c, rep, flags, blob, blen);
+    }
+}
+
+/* ---- LOGOFF, signing ---- */
+
+static int logoff_encode(asmb_req *r, asmb_wr *w)
+{
+    (void)r;
+    return asmb__simple_encode(w);
+}
+
+static void ignore_reply(asmb_req *r, const asmb_reply *rep)
+{
+    (void)r;
+    (void)rep;
+}
+
+int asmb__session_logoff(asmb_conn *c)
+{
+    asmb_req *r = asmb__req_new(c, SMB2_LOGOFF, NULL);
+    if (!r) return ASMB_ENOMEM;
+    r->encode = logoff_encode;
+    r->on_reply = ignore_reply;
+    asmb__req_submit(r, 0);
+    return 0;
+}
+
+static int has_key(const asmb_conn *c)
+{
+    return c->state >= ASMB_ST_READY && !c->info.is_guest && !c->info.is_anonymous;
+}
+
+int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len)
+{
+    uint16_t cmd = asmb_le16(msg + 12);
+    if ((cmd == SMB2_NEGOTIATE || cmd == SMB2_SESSION_SETUP) && c->state < ASMB_ST_READY) {
+        /* The preauth chain covers NEGOTIATE and SESSION_SETUP requests
+         * (3.2.5.2); it is discarded unless 3.1.1 is chosen. */
+        return asmb__preauth_update(c->crypto, c->preauth, &(asmb_iov){msg, len}, 1);
+    }
+    /* 3.1.1 TREE_CONNECT is always signed when not encrypted (3.2.4.1.1). */
+    int sign = c->sign || (cmd == SMB2_TREE_CONNECT && c->info.dialect == ASMB_SMB3_11 && has_key(c));
+    if (!sign || !has_key(c)) return 0;
+    asmb_st32(msg + 16, asmb_le32(msg + 16) | SMB2_FLAGS_SIGNED);
+    return asmb__smb2_sign(c->crypto, c->sign_algo, c->signing_key, msg,
+                           &(asmb_iov){msg + SMB2_HDR_LEN, len - SMB2_HDR_LEN}, 1);
+}
+
+int asmb__session_verify(asmb_conn *c, const asmb_smb2_hdr *h, const uint8_t *msg, size_t len)
+{
+    if (!has_key(c)) return 0; /* nothing to check with; session setup checks its own */
+    if (h->flags & SMB2_FLAGS_SIGNED)
+        return asmb__smb2_verify(c->crypto, c->sign_algo, c->signing_key, &(asmb_iov){msg, len}, 1);
+    /* A signed session requires signed replies (3.2.5.1.3). */
+    return c->sign ? ASMB_ESIGNATURE : 0;
+}

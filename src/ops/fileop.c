@@ -1,0 +1,460 @@
+/* The file-operation skeleton: tree, CREATE, work, CLOSE, completion. */
+#include "fileop.h"
+
+#include <string.h>
+
+#include "../mem.h"
+#include "../ntstatus.h"
+
+/* ---- paths and results ---- */
+
+char *asmb__path_normalise(const char *path, int *rc)
+{
+    *rc = ASMB_EINVAL;
+    if (!path) path = "";
+    size_t n = strlen(path);
+    asmb_wr check;
+    asmb_wr_init(&check);
+    int bad = asmb_utf8_to_utf16le(&check, path, n); /* strict UTF-8, or no */
+    asmb_wr_free(&check);
+    if (bad) {
+        *rc = bad;
+        return NULL;
+    }
+    char *out = asmb__malloc(n + 1);
+    if (!out) {
+        *rc = ASMB_ENOMEM;
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = path[i] == '/' ? '\\' : path[i];
+        if (ch == '\\' && (o == 0 || out[o - 1] == '\\')) continue;
+        out[o++] = ch;
+    }
+    while (o && out[o - 1] == '\\') o--;
+    out[o] = 0;
+    *rc = 0;
+    return out;
+}
+
+int asmb__file_info_set(asmb_file_info *fi, const asmb_file_times *t, const char *name,
+                        const char *short_name, uint64_t file_id)
+{
+    memset(fi, 0, sizeof *fi);
+    fi->filename = asmb__strdup(name ? name : "");
+    fi->short_name = asmb__strdup(short_name ? short_name : "");
+    if (!fi->filename || !fi->short_name) {
+        asmb__file_info_clear(fi);
+        return ASMB_ENOMEM;
+    }
+    fi->create_time = t->create_time;
+    fi->last_access_time = t->access_time;
+    fi->last_write_time = t->write_time;
+    fi->last_attr_change_time = t->change_time;
+    fi->file_size = t->end_of_file;
+    fi->alloc_size = t->alloc_size;
+    fi->file_attributes = t->attributes;
+    fi->file_id = file_id;
+    fi->is_directory = !!(t->attributes & ASMB_ATTR_DIRECTORY);
+    fi->is_readonly = !!(t->attributes & ASMB_ATTR_READONLY);
+    fi->is_normal = (t->attributes & 0xFF) == 0 || (t->attributes & 0xFF) == ASMB_ATTR_NORMAL;
+    return 0;
+}
+
+void asmb__file_info_clear(asmb_file_info *fi)
+{
+    asmb__free(fi->filename);
+    asmb__free(fi->short_name);
+    fi->filename = fi->short_name = NULL;
+}
+
+const char *asmb__path_last(const char *path)
+{
+    const char *p = strrchr(path, '\\');
+    return p ? p + 1 : path;
+}
+
+uint32_t asmb__io_chunk(const asmb_conn *c, uint32_t server_max)
+{
+    int mtu = c->info.dialect >= ASMB_SMB2_10 && (c->server_caps & SMB2_GLOBAL_CAP_LARGE_MTU);
+    uint32_t want = mtu ? 1024u * 1024u : 65536u;
+    if (server_max && server_max < want) want = server_max;
+    return want < 4096 ? 4096 : want;
+}
+
+uint16_t asmb__io_charge(const asmb_conn *c, uint32_t len)
+{
+    if (c->info.dialect < ASMB_SMB2_10 || len <= 65536) return 1;
+    return (uint16_t)((len - 1) / 65536 + 1);
+}
+
+ASMB_API double asmb_filetime_to_unix(uint64_t ft)
+{
+    return ((double)ft - 116444736000000000.0) / 1e7;
+}
+
+/* ---- orphan CLOSE ---- */
+
+typedef struct orphan {
+    asmb_fid fid;
+} orphan;
+
+static int orphan_encode(asmb_req *r, asmb_wr *w)
+{
+    return asmb__close_encode(w, ((orphan *)r->data)->fid, 0);
+}
+
+static void orphan_reply(asmb_req *r, const asmb_reply *rep)
+{
+    (void)r;
+    (void)rep;
+}
+
+void asmb__close_orphan(asmb_conn *c, uint32_t tree_id, asmb_fid fid)
+{
+    if (c->state != ASMB_ST_READY) return; /* the handle dies with the session */
+    orphan *o = asmb__malloc(sizeof *o);
+    asmb_req *r = o ? asmb__req_new(c, SMB2_CLOSE, NULL) : NULL;
+    if (!r) {
+        asmb__free(o);
+        return; /* out of memory: the server frees it at logoff */
+    }
+    o->fid = fid;
+    r->data = o;
+    r->data_free = asmb__free;
+    r->tree_id = tree_id;
+    r->encode = orphan_encode;
+    r->on_reply = orphan_reply;
+    asmb__req_submit(r, c->cfg.op_timeout_ms);
+}
+
+/* ---- lifetime ---- */
+
+int asmb__fop_new(asmb_conn *c, size_t size, const char *share, const char *path,
+                  const char *what, const asmb_opts *opts, asmb_fop **out)
+{
+    size_t sn = share ? strlen(share) : 0;
+    if (!sn || sn > 80 || strpbrk(share, "\\/")) return ASMB_EINVAL;
+    asmb_fop *f = asmb__calloc(1, size);
+    if (!f) return ASMB_ENOMEM;
+    int rc = 0;
+    f->c = c;
+    f->what = what;
+    f->timeout_ms = asmb__op_timeout(c, opts);
+    f->share = asmb__strdup(share);
+    f->path = asmb__path_normalise(path, &rc);
+    if (!f->share || !f->path) {
+        asmb__free(f->share);
+        asmb__free(f->path);
+        asmb__free(f);
+        return rc ? rc : ASMB_ENOMEM;
+    }
+    f->cr.name = f->path;
+    f->cr.share_access = SMB2_FILE_SHARE_READ | SMB2_FILE_SHARE_WRITE | SMB2_FILE_SHARE_DELETE;
+    f->cr.disposition = SMB2_FILE_OPEN;
+    *out = f;
+    return 0;
+}
+
+void asmb__fop_discard(asmb_fop *f)
+{
+    if (f->cleanup) f->cleanup(f);
+    asmb__free(f->share);
+    asmb__free(f->path);
+    asmb__free(f);
+}
+
+static void maybe_free(asmb_fop *f)
+{
+    if (f->done && f->refs == 0) asmb__fop_discard(f);
+}
+
+/* The caller hears now; a handle still open is closed in the background. */
+static void end_with_failure(asmb_fop *f, const asmb_failure *fail)
+{
+    if (f->done) return;
+    f->done = 1;
+    if (f->opened) {
+        f->opened = 0;
+        asmb__close_orphan(f->c, f->tree_id, f->fid);
+    }
+    if (f->d) asmb__deferred_fail_with(f->d, fail);
+    if (f->done_cb) f->done_cb(f, fail, f->done_arg);
+    maybe_free(f);
+}
+
+static void describe(asmb_fop *f, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s \\%s", f->what, f->path);
+}
+
+void asmb__fop_fail_status(asmb_fop *f, uint32_t st)
+{
+    asmb_failure_buf fb;
+    char what[160];
+    describe(f, what, sizeof what);
+    const char *name = asmb_ntstatus_name(st);
+    if (name)
+        asmb__failure_set(&fb, ASMB_EFAILURE, st, "%s: %s", name, what);
+    else
+        asmb__failure_set(&fb, ASMB_EFAILURE, st, "NTSTATUS 0x%08x: %s", st, what);
+    end_with_failure(f, &fb.f);
+}
+
+void asmb__fop_fail_code(asmb_fop *f, int code, const char *detail)
+{
+    asmb_failure_buf fb;
+    char what[160];
+    describe(f, what, sizeof what);
+    if (code == ASMB_ETIMEDOUT)
+        asmb__failure_set(&fb, code, 0, "timed out after %u ms: %s", f->timeout_ms, what);
+    else if (f->c->state == ASMB_ST_DEAD)
+        asmb__failure_set(&fb, code, 0, "%s (%s): %s", asmb_strerror(code),
+                          f->c->disc_failure.text, what);
+    else
+        asmb__failure_set(&fb, code, 0, "%s%s%s: %s", asmb_strerror(code), detail ? ": " : "",
+                          detail ? detail : "", what);
+    end_with_failure(f, &fb.f);
+}
+
+int asmb__fop_check(asmb_fop *f, const asmb_reply *rep, int decode_rc)
+{
+    uint32_t st = asmb__ntstatus_of(rep);
+    if (st != ASMB_STATUS_SUCCESS) {
+        asmb__fop_fail_status(f, st);
+        return 1;
+    }
+    if (decode_rc) {
+        asmb__fop_fail_code(f, ASMB_EPROTO, "malformed reply");
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- requests ---- */
+
+static void unlink_req(asmb_fop *f, asmb_req *r)
+{
+    if (r->oprev) r->oprev->onext = r->onext; else f->reqs = r->onext;
+    if (r->onext) r->onext->oprev = r->oprev;
+    r->onext = r->oprev = NULL;
+}
+
+asmb_fop *asmb__fop_enter(asmb_req *r)
+{
+    asmb_fop *f = r->ctx;
+    unlink_req(f, r);
+    f->refs--;
+    if (f->done) {
+        maybe_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+static void fop_req_fail(asmb_req *r, int code)
+{
+    asmb_fop *f = asmb__fop_enter(r);
+    if (f) asmb__fop_fail_code(f, code, NULL);
+}
+
+int asmb__fop_send(asmb_fop *f, uint16_t command, uint16_t charge,
+                   int (*encode)(asmb_req *, asmb_wr *),
+                   void (*on_reply)(asmb_req *, const asmb_reply *), void *data)
+{
+    asmb_req *r = asmb__req_new(f->c, command, f);
+    if (!r) return ASMB_ENOMEM;
+    r->credit_charge = charge ? charge : 1;
+    r->tree_id = f->tree_id;
+    r->encode = encode;
+    r->on_reply = on_reply;
+    r->on_fail = fop_req_fail;
+    r->data = data;
+    r->onext = f->reqs;
+    if (f->reqs) f->reqs->oprev = r;
+    f->reqs = r;
+    f->refs++;
+    asmb__req_submit(r, f->timeout_ms);
+    return 0;
+}
+
+/* ---- CLOSE ---- */
+
+/* Internal operations (done_cb) read their results from f itself. */
+static void succeed(asmb_fop *f)
+{
+    f->done = 1;
+    if (f->d) {
+        void (*free_fn)(void *) = NULL;
+        void *result = f->make_result ? f->make_result(f, &free_fn) : NULL;
+        asmb__deferred_succeed(f->d, result, free_fn);
+    }
+    if (f->done_cb) f->done_cb(f, NULL, f->done_arg);
+    maybe_free(f);
+}
+
+static int close_encode(asmb_req *r, asmb_wr *w)
+{
+    asmb_fop *f = r->ctx;
+    return asmb__close_encode(w, f->fid, f->close_query ? SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB : 0);
+}
+
+static void close_reply(asmb_req *r, const asmb_reply *rep)
+{
+    asmb_fop *f = asmb__fop_enter(r);
+    if (!f) return;
+    f->opened = 0; /* whatever the status: the server forgot the handle or never had it */
+    if (asmb__fop_check(f, rep, asmb__close_decode(rep->msg, rep->len, &f->closed))) return;
+    succeed(f);
+}
+
+void asmb__fop_complete(asmb_fop *f)
+{
+    if (!f->opened) { /* nothing open (e.g. the CREATE was refused but that is fine) */
+        succeed(f);
+        return;
+    }
+    if (asmb__fop_send(f, SMB2_CLOSE, 1, close_encode, close_reply, NULL))
+        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+}
+
+/* ---- CREATE ---- */
+
+static int create_encode(asmb_req *r, asmb_wr *w)
+{
+    asmb_fop *f = r->ctx;
+    return asmb__create_encode(w, &f->cr);
+}
+
+/* A CREATE answered after its operation gave up: close what it opened. */
+static void create_late(asmb_req *r, const asmb_reply *rep)
+{
+    asmb_create_resp cr;
+    if (asmb__ntstatus_of(rep) == ASMB_STATUS_SUCCESS &&
+        asmb__create_decode(rep->msg, rep->len, &cr) == 0)
+        asmb__close_orphan(r->conn, r->tree_id, cr.fid);
+}
+
+static void create_reply(asmb_req *r, const asmb_reply *rep)
+{
+    asmb_create_resp cr;
+    uint32_t st = asmb__ntstatus_of(rep);
+    int rc = st == ASMB_STATUS_SUCCESS ? asmb__create_decode(rep->msg, rep->len, &cr) : 0;
+    asmb_fop *f = asmb__fop_enter(r);
+    if (!f) { /* canceled meanwhile */
+        if (st == ASMB_STATUS_SUCCESS && !rc) asmb__close_orphan(r->conn, r->tree_id, cr.fid);
+        return;
+    }
+    if (st != ASMB_STATUS_SUCCESS && f->on_open_fail) {
+        f->on_open_fail(f, st);
+        return;
+    }
+    if (asmb__fop_check(f, rep, rc)) return;
+    f->created = cr;
+    f->fid = cr.fid;
+    f->opened = 1;
+    f->on_open(f);
+}
+
+static void tree_ready(asmb_conn *c, asmb_tree *t, const asmb_failure *fail, void *arg)
+{
+    (void)c;
+    asmb_fop *f = arg;
+    f->refs--;
+    if (f->done) {
+        maybe_free(f);
+        return;
+    }
+    if (fail) {
+        end_with_failure(f, fail);
+        return;
+    }
+    f->tree_id = t->info.tree_id;
+    asmb_req *r = asmb__req_new(f->c, SMB2_CREATE, f);
+    if (!r) {
+        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+        return;
+    }
+    r->tree_id = f->tree_id;
+    r->encode = create_encode;
+    r->on_reply = create_reply;
+    r->on_fail = fop_req_fail;
+    r->on_late = create_late;
+    r->onext = f->reqs;
+    if (f->reqs) f->reqs->oprev = r;
+    f->reqs = r;
+    f->refs++;
+    asmb__req_submit(r, f->timeout_ms);
+}
+
+/* Cancel: the deferred is failed by asmb_deferred_cancel; here the operation
+ * stops asking, tells the server, and closes what it opened. */
+static void fop_cancel(void *arg)
+{
+    asmb_fop *f = arg;
+    f->d = NULL;
+    f->done = 1;
+    if (f->opened) {
+        f->opened = 0;
+        asmb__close_orphan(f->c, f->tree_id, f->fid);
+    }
+    f->refs++; /* hold f while requests are canceled (queued ones finish at once) */
+    asmb_req *r = f->reqs;
+    while (r) {
+        asmb_req *next = r->onext;
+        asmb__req_cancel(r);
+        r = next;
+    }
+    if (asmb__tree_unwait(f->c, f) == 0) f->refs--; /* was waiting for its tree */
+    f->refs--;
+    maybe_free(f);
+}
+
+void asmb__fop_start(asmb_fop *f, asmb_deferred *d)
+{
+    f->d = d;
+    if (d) {
+        d->cancel = fop_cancel;
+        d->op = f;
+    }
+    f->refs++; /* the tree wait */
+    if (asmb__tree_get(f->c, f->share, f->timeout_ms, tree_ready, f)) {
+        f->refs--;
+        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+    }
+}
+
+int asmb__simple_op(asmb_conn *c, size_t size, const char *share, const char *path,
+                    const char *what, uint32_t access, uint32_t disposition, uint32_t options,
+                    void (*on_open)(asmb_fop *),
+                    void *(*make_result)(asmb_fop *, void (**)(void *)),
+                    void (*cleanup)(asmb_fop *), const asmb_opts *opts, asmb_deferred **out)
+{
+    if (!c || !out) return ASMB_EINVAL;
+    int rc = asmb__conn_check_ready(c);
+    if (rc) return rc;
+    asmb_fop *f;
+    rc = asmb__fop_new(c, size, share, path, what, opts, &f);
+    if (rc) return rc;
+    f->cr.desired_access = access;
+    f->cr.disposition = disposition;
+    f->cr.options = options;
+    f->on_open = on_open;
+    f->make_result = make_result;
+    f->cleanup = cleanup;
+    return asmb__fop_launch(f, out);
+}
+
+int asmb__fop_launch(asmb_fop *f, asmb_deferred **out)
+{
+    asmb_deferred *d;
+    int rc = asmb__op_begin(f->c, out, &d);
+    if (rc) {
+        asmb__fop_discard(f);
+        return rc;
+    }
+    *out = d;
+    asmb__fop_start(f, d);
+    return 0;
+}

@@ -1,0 +1,92 @@
+/* The shape every file operation shares: connect the tree, CREATE, do the
+ * work, CLOSE, complete. It keeps the open handle's fate in one place: on
+ * success the result waits for the CLOSE reply; on failure, timeout or cancel
+ * the caller hears at once and the CLOSE still goes out (MS-SMB2 3.2.4.5), so
+ * no handle is left open on the server. */
+#ifndef ASMB_OPS_FILEOP_H
+#define ASMB_OPS_FILEOP_H
+#include "../wire/smb2_file.h"
+#include "op.h"
+
+typedef struct asmb_fop asmb_fop;
+typedef void (*asmb_fop_done)(asmb_fop *f, const asmb_failure *fail, void *arg);
+
+struct asmb_fop {
+    asmb_conn *c;
+    asmb_deferred *d;        /* NULL for internal operations (done_cb) or once canceled */
+    asmb_fop_done done_cb;   /* internal completion instead of a deferred */
+    void *done_arg;
+    const char *what;        /* "retrieving" */
+    char *share, *path;      /* path normalised: "dir\file", "" = root */
+    unsigned timeout_ms;
+    uint32_t tree_id;
+    asmb_create_req cr;      /* what to open; cr.name is path */
+    asmb_create_resp created;
+    asmb_fid fid;
+    int opened;              /* the handle is open and no CLOSE was sent */
+    int done;                /* completed (fired or canceled): replies are ignored */
+    int refs;                /* requests in flight */
+    asmb_req *reqs;          /* requests in flight, for cancel */
+    int close_query;         /* CLOSE with POSTQUERY_ATTRIB */
+    asmb_file_times closed;  /* attributes from the CLOSE reply, when asked */
+    /* Hooks set by the operation. */
+    void (*on_open)(asmb_fop *f);          /* handle open: do the work */
+    void (*on_open_fail)(asmb_fop *f, uint32_t st); /* CREATE refused; NULL = fail */
+    void *(*make_result)(asmb_fop *f, void (**free_fn)(void *)); /* after CLOSE */
+    void (*cleanup)(asmb_fop *f);          /* frees the operation's own state */
+};
+
+/* Allocates size bytes (an operation's struct whose first member is an
+ * asmb_fop). path is normalised here. ASMB_EINVAL for a bad path. */
+int asmb__fop_new(asmb_conn *c, size_t size, const char *share, const char *path,
+                  const char *what, const asmb_opts *opts, asmb_fop **out);
+/* Frees an operation that never started. */
+void asmb__fop_discard(asmb_fop *f);
+/* Binds the deferred (the caller's view) and starts: tree, CREATE, on_open. */
+void asmb__fop_start(asmb_fop *f, asmb_deferred *d);
+
+/* Makes the deferred and starts f; on error f is discarded. */
+int asmb__fop_launch(asmb_fop *f, asmb_deferred **out);
+
+/* Sends a request owned by f. encode/on_reply as for any request; the reply
+ * handler must begin with asmb__fop_enter. charge: credits (1 for small). */
+int asmb__fop_send(asmb_fop *f, uint16_t command, uint16_t charge,
+                   int (*encode)(asmb_req *, asmb_wr *),
+                   void (*on_reply)(asmb_req *, const asmb_reply *), void *data);
+/* In a reply handler: the operation, or NULL when it is over (then return). */
+asmb_fop *asmb__fop_enter(asmb_req *r);
+
+/* Validates, makes and starts an operation of the common shape: open path
+ * with access/disposition/options, then on_open does the work. */
+int asmb__simple_op(asmb_conn *c, size_t size, const char *share, const char *path,
+                    const char *what, uint32_t access, uint32_t disposition, uint32_t options,
+                    void (*on_open)(asmb_fop *),
+                    void *(*make_result)(asmb_fop *, void (**)(void *)),
+                    void (*cleanup)(asmb_fop *), const asmb_opts *opts, asmb_deferred **out);
+
+/* Ends the operation. After these, do not touch f. */
+void asmb__fop_complete(asmb_fop *f);                 /* CLOSE, then success */
+void asmb__fop_fail_status(asmb_fop *f, uint32_t st); /* server said no */
+void asmb__fop_fail_code(asmb_fop *f, int code, const char *detail); /* detail may be NULL */
+/* Fails on a status that is not success, or a malformed reply; returns 1 when it did. */
+int asmb__fop_check(asmb_fop *f, const asmb_reply *rep, int decode_rc);
+
+/* Normalises a path: '/' -> '\', separators collapsed, none leading or
+ * trailing, strict UTF-8. Returns a malloc'd string or NULL (ASMB_EINVAL in *rc). */
+char *asmb__path_normalise(const char *path, int *rc);
+/* Sends a CLOSE nobody waits for (a handle opened by an abandoned request). */
+void asmb__close_orphan(asmb_conn *c, uint32_t tree_id, asmb_fid fid);
+/* Fills an asmb_file_info from basic attributes; name copied (NULL = ""). */
+int asmb__file_info_set(asmb_file_info *fi, const asmb_file_times *t, const char *name,
+                        const char *short_name, uint64_t file_id);
+void asmb__file_info_clear(asmb_file_info *fi);
+/* The last component of a normalised path ("" for the root). */
+const char *asmb__path_last(const char *path);
+
+/* I/O sizes: up to 1 MiB per request where the dialect has multi-credit
+ * requests (2.1+ with LARGE_MTU), else 64 KiB, and never above the server's
+ * maximum. The credit charge of a request of len bytes (3.1.5.2). */
+uint32_t asmb__io_chunk(const asmb_conn *c, uint32_t server_max);
+uint16_t asmb__io_charge(const asmb_conn *c, uint32_t len);
+
+#endif

@@ -1,0 +1,140 @@
+/* Helpers for tests that drive real connections on a libuv loop. Server
+ * details come from the environment that tests/samba/samba.sh run sets:
+ * ASMB_TEST_HOST, ASMB_TEST_PORT, ASMB_TEST_USER, ASMB_TEST_PASS. */
+#ifndef ASMB_ITEST_H
+#define ASMB_ITEST_H
+#include <asmb/asmb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+typedef struct conn_events {
+    int auth_ok, auth_failed, disconnected;
+    asmb_failure auth_fail, disc; /* copies; messages copied below */
+    char auth_msg[256], disc_msg[256];
+    int free_in_callback; /* asmb_conn_free from the disconnected handler */
+    int free_on_auth; /* ... from auth_ok */
+} conn_events;
+
+static void ev_auth_ok(asmb_conn *c, void *arg)
+{
+    conn_events *e = arg;
+    e->auth_ok++;
+    if (e->free_on_auth) asmb_conn_free(c);
+}
+static void ev_auth_failed(asmb_conn *c, const asmb_failure *f, void *arg)
+{
+    (void)c;
+    conn_events *e = arg;
+    e->auth_failed++;
+    e->auth_fail = *f;
+    snprintf(e->auth_msg, sizeof e->auth_msg, "%s", f->message);
+}
+static void ev_disconnected(asmb_conn *c, const asmb_failure *f, void *arg)
+{
+    conn_events *e = arg;
+    e->disconnected++;
+    e->disc = *f;
+    snprintf(e->disc_msg, sizeof e->disc_msg, "%s", f->message);
+    if (e->free_in_callback) asmb_conn_free(c);
+}
+static const asmb_handlers test_handlers = {ev_auth_ok, ev_auth_failed, ev_disconnected};
+
+static inline const char *env_or(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+static inline const char *it_host(void) { return env_or("ASMB_TEST_HOST", "127.0.0.1"); }
+static inline int it_port(void) { return atoi(env_or("ASMB_TEST_PORT", "445")); }
+static inline const char *it_user(void) { return env_or("ASMB_TEST_USER", "asmbtest"); }
+static inline const char *it_pass(void) { return env_or("ASMB_TEST_PASS", "asmbpass"); }
+
+static inline void t_config(asmb_config *cfg)
+{
+    asmb_config_init(cfg);
+    cfg->username = it_user();
+    cfg->password = it_pass();
+}
+
+/* Runs the loop until *flag is non-zero or ms pass; returns *flag. */
+static uv_timer_t t_guard;
+static int t_guard_fired;
+static void t_guard_cb(uv_timer_t *h)
+{
+    (void)h;
+    t_guard_fired = 1;
+}
+static inline int run_until(uv_loop_t *loop, const int *flag, unsigned ms)
+{
+    t_guard_fired = 0;
+    uv_timer_init(loop, &t_guard);
+    uv_timer_start(&t_guard, t_guard_cb, ms, 0);
+    while (!*flag && !t_guard_fired) uv_run(loop, UV_RUN_ONCE);
+    uv_timer_stop(&t_guard);
+    uv_close((uv_handle_t *)&t_guard, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return *flag;
+}
+
+/* Connects with cfg; returns the connection once auth ended either way. */
+static inline asmb_conn *t_connect(uv_loop_t *loop, const asmb_config *cfg, conn_events *e)
+{
+    memset(e, 0, sizeof *e);
+    asmb_conn *c = asmb_conn_new(loop, cfg, &test_handlers, e);
+    if (!c) return NULL;
+    if (asmb_conn_connect(c, it_host(), it_port()) != 0) {
+        asmb_conn_free(c);
+        return NULL;
+    }
+    int done = 0;
+    t_guard_fired = 0;
+    uv_timer_init(loop, &t_guard);
+    uv_timer_start(&t_guard, t_guard_cb, 15000, 0);
+    while (!(e->auth_ok || e->auth_failed || e->disconnected) && !t_guard_fired)
+        uv_run(loop, UV_RUN_ONCE);
+    uv_timer_stop(&t_guard);
+    uv_close((uv_handle_t *)&t_guard, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    (void)done;
+    return c;
+}
+
+/* Frees c and lets the loop close its handles; checks the loop is clean. */
+static inline void t_free(uv_loop_t *loop, asmb_conn *c)
+{
+    asmb_conn_free(c);
+    uv_run(loop, UV_RUN_DEFAULT);
+}
+
+/* A deferred's outcome, recorded by t_cb/t_eb. */
+typedef struct outcome {
+    int ok, failed, calls;
+    asmb_failure f;
+    char msg[256];
+    const void *result;
+    int order; /* set from a shared counter */
+} outcome;
+static int t_order_counter;
+static void t_cb(asmb_deferred *d, const void *r, void *arg)
+{
+    (void)d;
+    outcome *o = arg;
+    o->ok++;
+    o->calls++;
+    o->result = r;
+    o->order = ++t_order_counter;
+}
+static void t_eb(asmb_deferred *d, const asmb_failure *f, void *arg)
+{
+    (void)d;
+    outcome *o = arg;
+    o->failed++;
+    o->calls++;
+    o->f = *f;
+    snprintf(o->msg, sizeof o->msg, "%s", f->message);
+    o->f.message = o->msg;
+    o->order = ++t_order_counter;
+}
+#endif

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# tests/run.sh - the whole test suite, from a clean checkout (Debian 12, root):
+#   1. install the packages it needs (tests/samba/install-deps.sh)
+#   2. release build: unit and integration tests (each integration test starts
+#      its own throwaway Samba on 127.0.0.1), exported-symbol check, examples
+#   3. ASan+UBSan build: the whole suite again
+#   4. valgrind memcheck: the whole suite again, zero errors and zero leaks
+# Set ASMB_SKIP="asan valgrind" to skip stages while developing.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+skip=" ${ASMB_SKIP:-} "
+jobs=$(nproc)
+
+"$root/tests/samba/install-deps.sh"
+
+build() { # dir, cmake options...
+  local dir=$1; shift
+  cmake -S "$root" -B "$dir" "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs" >/dev/null
+}
+suite() { # dir, label
+  echo "== $2"
+  (cd "$1" && ctest --output-on-failure -j"$jobs" --timeout 900)
+}
+
+build "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Only asmb_ symbols leave the shared library.
+bad=$(nm -D --defined-only "$root/build/libasmb.so" | awk '{print $3}' | grep -v '^asmb_' || true)
+if [ -n "$bad" ]; then
+  echo "symbols exported without the asmb_ prefix:" >&2
+  echo "$bad" >&2
+  exit 1
+fi
+echo "== exported symbols: $(nm -D --defined-only "$root/build/libasmb.so" | wc -l), all asmb_"
+suite "$root/build" "release build"
+
+if [[ $skip != *" asan "* ]]; then
+  build "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DASMB_SANITIZE=ON
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    suite "$root/build-asan" "ASan+UBSan build"
+fi
+
+if [[ $skip != *" valgrind "* ]]; then
+  build "$root/build-valgrind" -DCMAKE_BUILD_TYPE=Debug \
+    "-DASMB_TEST_WRAPPER=valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --track-origins=yes"
+  suite "$root/build-valgrind" "valgrind memcheck"
+fi
+echo "== all test stages passed"
