@@ -12,6 +12,9 @@
 #include "itest.h"
 
 static uv_loop_t *loop;
+/* Under valgrind (ASMB_TEST_QUICK) everything runs ~20x slower: timing bounds
+ * widen there; the release and sanitizer stages hold the 50 ms bound. */
+static double slack_ms(void) { return getenv("ASMB_TEST_QUICK") ? 1000.0 : 50.0; }
 
 enum { SMB2_ECHO_CMD = 0x0D };
 
@@ -39,7 +42,7 @@ static void test_stall_auth(void)
     double ms = (double)(uv_hrtime() - t0) / 1e6;
     CHECK_EQ_INT(e.auth_failed, 1);
     CHECK_EQ_INT(e.auth_fail.code, ASMB_ETIMEDOUT);
-    CHECK(ms >= 200 && ms < 250);
+    CHECK(ms >= 200 && ms < 200 + slack_ms());
     if (ms < 200 || ms >= 250) fprintf(stderr, "  auth timeout after %.1f ms\n", ms);
     run_until(loop, &e.disconnected, 2000);
     CHECK_EQ_INT(e.disconnected, 1);
@@ -103,7 +106,7 @@ static void test_op_timeout(void)
     double ms = (double)(uv_hrtime() - t0) / 1e6;
     CHECK_EQ_INT(o.failed, 1);
     CHECK_EQ_INT(o.f.code, ASMB_ETIMEDOUT);
-    CHECK(ms >= 100 && ms < 150);
+    CHECK(ms >= 100 && ms < 100 + slack_ms());
     if (ms < 100 || ms >= 150) fprintf(stderr, "  op timeout after %.1f ms\n", ms);
     CHECK(strstr(o.msg, "timed out after 100 ms") != NULL);
     outcome next = {0};
