@@ -23,12 +23,24 @@ ASMB_API void asmb_config_init(asmb_config *cfg)
     cfg->op_timeout_ms = 30000;
 }
 
+/* Cuts an incomplete UTF-8 sequence left at the end by a truncating snprintf. */
+void asmb__utf8_trim(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) i--; /* continuation bytes */
+    if (i == 0 || (unsigned char)s[i - 1] < 0xC0) return;         /* ends on ASCII */
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (n - (i - 1) < want) s[i - 1] = 0;
+}
+
 void asmb__failure_set(asmb_failure_buf *fb, int code, uint32_t ntstatus, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(fb->text, sizeof fb->text, fmt, ap);
     va_end(ap);
+    asmb__utf8_trim(fb->text);
     fb->f.code = code;
     fb->f.ntstatus = ntstatus;
     fb->f.message = fb->text;
@@ -69,6 +81,7 @@ static void conn_destroy(asmb_conn *c)
         f = n;
     }
     asmb__ntlm_free(c->ntlm);
+    asmb__enc_free(c);
     asmb__crypto_free(c->crypto);
     if (c->pass) memset(c->pass, 0, strlen(c->pass));
     asmb__free(c->user);
@@ -209,7 +222,9 @@ void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt,
     }
     /* Operations learn of a protocol fault as such; anything else is "not
      * connected", with the reason in the message. */
-    int op_code = (code == ASMB_EPROTO || code == ASMB_ESIGNATURE) ? code : ASMB_ENOTCONN;
+    int op_code = (code == ASMB_EPROTO || code == ASMB_ESIGNATURE || code == ASMB_EDECRYPT)
+                      ? code
+                      : ASMB_ENOTCONN;
     asmb__eng_drop_all(c, op_code);
     asmb__trees_free(c);
     asmb__ntlm_free(c->ntlm);

@@ -65,6 +65,7 @@ void asmb__deferred_fail(asmb_deferred *d, int code, uint32_t ntstatus, const ch
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    asmb__utf8_trim(text);
     asmb__failure_set(&d->failure, code, ntstatus, "%s", text);
     fire(d, ASMB_DEFERRED_FAILED);
 }

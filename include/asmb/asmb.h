@@ -10,6 +10,11 @@
  *    attached pair ran, unless the caller holds a reference (asmb_deferred_ref).
  *  - Results and failures passed to callbacks are owned by the deferred and valid
  *    during the callback (and while the caller holds a reference).
+ *
+ * Building: <uv.h> needs POSIX declarations; compile with -D_GNU_SOURCE (or
+ * _POSIX_C_SOURCE=200809L) under -std=c11. As in any libuv program, ignore
+ * SIGPIPE (signal(SIGPIPE, SIG_IGN)): a peer that resets the connection while
+ * we write would otherwise kill the process.
  */
 #ifndef ASMB_H
 #define ASMB_H
@@ -65,8 +70,15 @@ typedef struct asmb_config {
     const char *workstation; /* our name, sent in NTLM; NULL = "ASMB" */
     uint16_t min_dialect;    /* default ASMB_SMB2_02 */
     uint16_t max_dialect;    /* default ASMB_SMB3_11 */
+    /* ASMB_OFF: only when the server requires it (signing: signs anyway;
+     * encryption: encrypts the sessions/shares the server marks);
+     * ASMB_IF_SUPPORTED: whenever the server can; ASMB_REQUIRED: fail
+     * authentication when the server can't. */
     int signing;             /* default ASMB_IF_SUPPORTED */
     int encryption;          /* default ASMB_OFF */
+    /* SMB 3.1.1 ciphers in order of preference (ASMB_CIPHER_*), 0-terminated;
+     * all 0 = AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM. */
+    uint16_t ciphers[4];
     unsigned connect_timeout_ms; /* DNS + TCP connect; default 10000 */
     unsigned auth_timeout_ms;    /* negotiate + session setup; default 10000 */
     unsigned op_timeout_ms;      /* operations called with opts == NULL; default 30000 */
@@ -227,8 +239,8 @@ typedef struct asmb_file_list {
 /* Seconds since 1970 (with fraction) from a FILETIME. */
 ASMB_API double asmb_filetime_to_unix(uint64_t filetime);
 
-/* Where retrieved bytes go: write() (return 0, or a negative value to abort
- * with ASMB_EIO... ASMB_ECANCELED) or, when write is NULL, the file
+/* Where retrieved bytes go: write() (return 0, or a negative value to abort:
+ * the operation fails with ASMB_ELOCAL) or, when write is NULL, the file
  * descriptor fd (written with write(2), blocking). Chunks arrive in file order. */
 typedef struct asmb_sink {
     int (*write)(void *arg, const void *data, size_t len);
@@ -237,7 +249,8 @@ typedef struct asmb_sink {
 } asmb_sink;
 
 /* Where stored bytes come from: read() returns bytes placed in buf (0 = end,
- * negative = abort) or, when read is NULL, the file descriptor fd. */
+ * negative = abort with ASMB_ELOCAL) or, when read is NULL, the file
+ * descriptor fd. */
 typedef struct asmb_source {
     long (*read)(void *arg, void *buf, size_t len);
     void *arg;

@@ -23,13 +23,15 @@
     XX(EALREADY, -17, "operation already in progress or done")                             \
     XX(ECLOSED, -18, "connection closed by the caller")                                    \
     XX(ENOENT, -19, "no such object")                                                      \
-    XX(EINUSE, -20, "object in use")
+    XX(EINUSE, -20, "object in use")                                                       \
+    XX(EDECRYPT, -21, "message decryption failed: bad key or tampered message")           \
+    XX(ELOCAL, -22, "the local sink or source failed")
 
 typedef enum {
 #define ASMB_ERR_ENUM_(name, val, msg) ASMB_##name = (val),
     ASMB_ERRNO_MAP(ASMB_ERR_ENUM_)
 #undef ASMB_ERR_ENUM_
-    ASMB_ERRNO_MIN_ = -21
+    ASMB_ERRNO_MIN_ = -23
 } asmb_errno;
 
 #endif

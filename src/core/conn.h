@@ -32,6 +32,8 @@ typedef struct asmb_failure_buf {
 void asmb__failure_set(asmb_failure_buf *fb, int code, uint32_t ntstatus, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+void asmb__utf8_trim(char *s); /* drops a truncated trailing UTF-8 sequence */
+
 /* A reply as handed to a request's on_reply: the whole SMB2 message (header
  * included, signature verified) and its decoded header. */
 typedef struct asmb_reply {
@@ -57,6 +59,7 @@ struct asmb_req {
     uint32_t tree_id;
     int state;
     int abandoned;   /* the operation gave up: a late reply goes to on_late */
+    int encrypted;   /* sent encrypted: the reply must be too */
     int interim;     /* STATUS_PENDING seen */
     int unsigned_ok; /* NEGOTIATE / first SESSION_SETUP legs */
     uint64_t msg_id, async_id;
@@ -108,7 +111,7 @@ typedef struct asmb_transport_ops {
  * frees it with asmb__frame_free after writing. */
 typedef struct asmb_frame {
     struct asmb_frame *next;
-    size_t len;
+    size_t off, len; /* the bytes to write are data[off, len) */
     uint8_t *data;
 } asmb_frame;
 void asmb__frame_free(asmb_frame *f);
@@ -147,6 +150,11 @@ struct asmb_conn {
     uint8_t session_key[16];
     uint8_t signing_key[16];
     uint8_t enc_key[32], dec_key[32], app_key[16];
+    int cipher;          /* ASMB_CIPHER_* negotiated, 0 = none */
+    int encrypt_all;     /* the session encrypts everything (3.2.4.1.8) */
+    asmb_aead *enc, *dec;
+    uint64_t nonce_ctr;
+    uint8_t nonce_salt[4];
     uint64_t phase_deadline; /* connect, then negotiate+auth; 0 once ready */
 
     /* requests */
@@ -223,10 +231,25 @@ void asmb__eng_output(asmb_conn *c, asmb_frame *f); /* internal: queue a frame *
 /* ---- session (session.c) ---- */
 int asmb__session_start(asmb_conn *c); /* send NEGOTIATE */
 int asmb__session_logoff(asmb_conn *c); /* on close */
-/* Every outgoing message passes here: preauth hash, signing when due. */
-int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len);
-/* Checks an incoming message's signature; ASMB_ESIGNATURE/EPROTO. */
-int asmb__session_verify(asmb_conn *c, const asmb_smb2_hdr *h, const uint8_t *msg, size_t len);
+/* Every outgoing message passes here: preauth hash, then either *encrypt is
+ * set (the caller seals it) or it is signed when due. */
+int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len, int *encrypt);
+/* Checks an incoming message: signature, or that it came encrypted when it
+ * must; ASMB_ESIGNATURE / ASMB_EPROTO. */
+int asmb__session_verify(asmb_conn *c, const asmb_smb2_hdr *h, const uint8_t *msg, size_t len,
+                         int encrypted);
+
+/* ---- encryption (encrypt.c) ---- */
+#define SMB2_TRANSFORM_LEN 52
+void asmb__nonce_next(uint64_t *ctr, const uint8_t salt[4], size_t nonce_len, uint8_t out[16]);
+int asmb__enc_setup(asmb_conn *c); /* after the keys: the AEAD objects */
+void asmb__enc_free(asmb_conn *c);
+/* Does a request on tree_id go encrypted (session or share flag)? */
+int asmb__enc_wanted(const asmb_conn *c, uint32_t tree_id);
+/* t: 52 free bytes, then the message of msg_len bytes, encrypted in place. */
+int asmb__enc_seal(asmb_conn *c, uint8_t *t, size_t msg_len);
+/* p: a transform frame; decrypts in place, *msg points inside p. */
+int asmb__enc_open(asmb_conn *c, uint8_t *p, size_t len, uint8_t **msg, size_t *msg_len);
 
 /* ---- trees (tree.c) ---- */
 asmb_tree *asmb__tree_find(asmb_conn *c, const char *share);

@@ -118,18 +118,29 @@ asmb_frame *asmb__eng_take_output(asmb_conn *c)
     return f;
 }
 
-/* Wraps an encoded message (w holds 4 spare bytes, then the message) in the
- * direct-TCP header and queues it. Takes w's buffer. */
-static int emit(asmb_conn *c, asmb_wr *w)
+/* Frames are built with room for a transform header in front:
+ * [4 transport][52 transform][64 SMB2 header][body]. */
+#define PREFIX (4 + SMB2_TRANSFORM_LEN)
+
+/* Seals (when encrypt) and wraps the message at w->data + PREFIX in the
+ * direct-TCP header, then queues it. Takes w's buffer. */
+static int emit(asmb_conn *c, asmb_wr *w, int encrypt)
 {
-    size_t mlen = w->len - 4;
+    size_t mlen = w->len - PREFIX;
+    if (encrypt) {
+        int rc = asmb__enc_seal(c, w->data + 4, mlen);
+        if (rc) return rc;
+        mlen += SMB2_TRANSFORM_LEN;
+    }
     if (mlen > FRAME_MAX) return ASMB_EINVAL;
     asmb_frame *f = asmb__malloc(sizeof *f);
     if (!f) return ASMB_ENOMEM;
-    w->data[0] = 0;
-    w->data[1] = (uint8_t)(mlen >> 16);
-    w->data[2] = (uint8_t)(mlen >> 8);
-    w->data[3] = (uint8_t)mlen;
+    f->off = encrypt ? 0 : SMB2_TRANSFORM_LEN;
+    uint8_t *nbt = w->data + f->off;
+    nbt[0] = 0;
+    nbt[1] = (uint8_t)(mlen >> 16);
+    nbt[2] = (uint8_t)(mlen >> 8);
+    nbt[3] = (uint8_t)mlen;
     f->len = w->len;
     f->data = asmb_wr_take(w);
     asmb__eng_output(c, f);
@@ -148,7 +159,7 @@ static int send_one(asmb_conn *c, asmb_req *r)
 {
     asmb_wr w;
     asmb_wr_init(&w);
-    if (!asmb_wr_space(&w, 4 + SMB2_HDR_LEN)) return ASMB_ENOMEM;
+    if (!asmb_wr_space(&w, PREFIX + SMB2_HDR_LEN)) return ASMB_ENOMEM;
     int rc = r->encode(r, &w);
     if (rc || w.err) {
         asmb_wr_free(&w);
@@ -162,17 +173,15 @@ static int send_one(asmb_conn *c, asmb_req *r)
     h.msg_id = c->next_msg_id;
     h.tree_id = r->tree_id;
     h.session_id = r->command == SMB2_NEGOTIATE ? 0 : c->session_id;
-    asmb__hdr_encode(w.data + 4, &h);
-    rc = asmb__session_outgoing(c, w.data + 4, w.len - 4);
+    asmb__hdr_encode(w.data + PREFIX, &h);
+    int encrypt = 0;
+    rc = asmb__session_outgoing(c, w.data + PREFIX, w.len - PREFIX, &encrypt);
+    if (!rc) rc = emit(c, &w, encrypt);
     if (rc) {
         asmb_wr_free(&w);
         return rc;
     }
-    rc = emit(c, &w);
-    if (rc) {
-        asmb_wr_free(&w);
-        return rc;
-    }
+    r->encrypted = encrypt;
     r->msg_id = c->next_msg_id;
     c->next_msg_id += r->credit_charge ? r->credit_charge : 1;
     c->credits -= r->credit_charge;
@@ -229,7 +238,7 @@ static void send_cancel(asmb_conn *c, asmb_req *r)
 {
     asmb_wr w;
     asmb_wr_init(&w);
-    if (!asmb_wr_space(&w, 4 + SMB2_HDR_LEN) || asmb__simple_encode(&w)) goto fail;
+    if (!asmb_wr_space(&w, PREFIX + SMB2_HDR_LEN) || asmb__simple_encode(&w)) goto fail;
     asmb_smb2_hdr h = {0};
     h.command = SMB2_CANCEL;
     h.msg_id = r->msg_id;
@@ -240,8 +249,11 @@ static void send_cancel(asmb_conn *c, asmb_req *r)
     } else {
         h.tree_id = r->tree_id;
     }
-    asmb__hdr_encode(w.data + 4, &h);
-    if (asmb__session_outgoing(c, w.data + 4, w.len - 4) || emit(c, &w)) goto fail;
+    asmb__hdr_encode(w.data + PREFIX, &h);
+    int encrypt = 0;
+    if (asmb__session_outgoing(c, w.data + PREFIX, w.len - PREFIX, &encrypt) ||
+        emit(c, &w, encrypt))
+        goto fail;
     return;
 fail:
     asmb_wr_free(&w); /* best effort: the reply still arrives and is dropped */
@@ -275,7 +287,7 @@ void asmb__req_cancel(asmb_req *r)
 
 /* ---- input ---- */
 
-static int handle_message(asmb_conn *c, const uint8_t *msg, size_t len)
+static int handle_message(asmb_conn *c, const uint8_t *msg, size_t len, int encrypted)
 {
     asmb_smb2_hdr h;
     if (asmb__hdr_decode(msg, len, &h) || !(h.flags & SMB2_FLAGS_SERVER_TO_REDIR)) {
@@ -297,10 +309,13 @@ static int handle_message(asmb_conn *c, const uint8_t *msg, size_t len)
         r->async_id = h.async_id;
         return 0;
     }
-    int rc = asmb__session_verify(c, &h, msg, len);
+    int rc = r->encrypted && !encrypted ? ASMB_EPROTO
+                                        : asmb__session_verify(c, &h, msg, len, encrypted);
     if (rc) {
         asmb__conn_fail(c, rc, 0, "%s in the reply to command %u",
-                        rc == ASMB_ESIGNATURE ? "bad signature" : "unsigned message", h.command);
+                        rc == ASMB_ESIGNATURE ? "bad signature"
+                                              : "unsigned or unencrypted message",
+                        h.command);
         return -1;
     }
     pending_del(c, r);
@@ -316,13 +331,24 @@ static int handle_message(asmb_conn *c, const uint8_t *msg, size_t len)
     return c->state == ASMB_ST_DEAD ? -1 : 0;
 }
 
-/* A frame may hold a compound chain (NextCommand, 3.3.4.1.3). */
-static int handle_frame(asmb_conn *c, const uint8_t *p, size_t len)
+/* A frame may be encrypted, and may hold a compound chain (NextCommand,
+ * 3.3.4.1.3). Decryption happens in place in the receive buffer. */
+static int handle_frame(asmb_conn *c, uint8_t *p, size_t len)
 {
+    int encrypted = len >= 4 && asmb_le32(p) == SMB2_TRANSFORM_ID;
+    if (encrypted) {
+        uint8_t *msg;
+        int rc = asmb__enc_open(c, p, len, &msg, &len);
+        if (rc) {
+            asmb__conn_fail(c, rc, 0, "%s", rc == ASMB_EDECRYPT ? "an encrypted reply failed to "
+                                                                 "decrypt (tampered or bad key)"
+                                                               : "malformed encrypted frame");
+            return -1;
+        }
+        p = msg;
+    }
     if (len >= 4 && asmb_le32(p) != SMB2_PROTO_ID) {
-        asmb__conn_fail(c, ASMB_EPROTO, 0, "%s frame from the server",
-                        asmb_le32(p) == SMB2_TRANSFORM_ID ? "unexpected encrypted"
-                                                          : "not an SMB2");
+        asmb__conn_fail(c, ASMB_EPROTO, 0, "not an SMB2 frame from the server");
         return -1;
     }
     while (len) {
@@ -335,7 +361,7 @@ static int handle_frame(asmb_conn *c, const uint8_t *p, size_t len)
             }
             if (next) n = next;
         }
-        if (handle_message(c, p, n)) return -1;
+        if (handle_message(c, p, n, encrypted)) return -1;
         p += n;
         len -= n;
     }
@@ -370,7 +396,7 @@ void asmb__eng_rx_done(asmb_conn *c, size_t n)
     c->rx_len += n;
     size_t off = 0;
     while (c->state != ASMB_ST_DEAD && c->rx_len - off >= 4) {
-        const uint8_t *p = c->rx + off;
+        uint8_t *p = c->rx + off;
         size_t flen = (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
         if (p[0] == 0x85 && flen == 0) { /* NetBIOS keep-alive */
             off += 4;

@@ -13,7 +13,20 @@ static const uint16_t all_dialects[] = {0x0202, 0x0210, 0x0300, 0x0302, 0x0311};
 static const uint16_t sign_algos[] = {SMB2_SIGNING_AES_GMAC, SMB2_SIGNING_AES_CMAC,
                                       SMB2_SIGNING_HMAC_SHA256};
 
+static const uint16_t default_ciphers[] = {ASMB_CIPHER_AES_128_GCM, ASMB_CIPHER_AES_128_CCM,
+                                           ASMB_CIPHER_AES_256_GCM, ASMB_CIPHER_AES_256_CCM};
+
 static void session_setup_send(asmb_conn *c, const uint8_t *blob, size_t len);
+
+/* The configured cipher list, or the default (GCM first: fastest with AES-NI). */
+static int cipher_list(const asmb_conn *c, uint16_t out[4])
+{
+    int n = 0;
+    for (int i = 0; i < 4 && c->cfg.ciphers[i]; i++) out[n++] = c->cfg.ciphers[i];
+    if (n) return n;
+    memcpy(out, default_ciphers, sizeof default_ciphers);
+    return 4;
+}
 
 static void auth_fail(asmb_conn *c, int code, uint32_t st, const char *what)
 {
@@ -43,7 +56,11 @@ static int negotiate_encode(asmb_req *r, asmb_wr *w)
     q.ndialects = n;
     q.security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED |
                       (c->cfg.signing == ASMB_REQUIRED ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0);
-    q.capabilities = c->cfg.max_dialect >= ASMB_SMB2_10 ? SMB2_GLOBAL_CAP_LARGE_MTU : 0;
+    q.capabilities = (c->cfg.max_dialect >= ASMB_SMB2_10 ? SMB2_GLOBAL_CAP_LARGE_MTU : 0) |
+                     (c->cfg.max_dialect >= ASMB_SMB3_00 ? SMB2_GLOBAL_CAP_ENCRYPTION : 0);
+    uint16_t ciphers[4];
+    q.ciphers = ciphers;
+    q.nciphers = cipher_list(c, ciphers);
     memcpy(q.client_guid, c->client_guid, 16);
     if (asmb__random(c->crypto, q.salt, sizeof q.salt)) return ASMB_ECRYPTO;
     q.signing = sign_algos;
@@ -96,9 +113,23 @@ static void negotiate_reply(asmb_req *r, const asmb_reply *rep)
         auth_fail(c, ASMB_ECRYPTO, 0, "preauth hash failed");
         return;
     }
-    if (c->cfg.encryption == ASMB_REQUIRED) {
-        asmb__conn_fail(c, ASMB_ENOTSUP, 0, "encryption required by the configuration but not "
-                                            "available in this build");
+    /* 3.0/3.0.2 have one cipher, announced by a capability (3.2.5.2). */
+    if (n.dialect == ASMB_SMB3_11) {
+        uint16_t ciphers[4];
+        int nc = cipher_list(c, ciphers), offered = 0;
+        for (int i = 0; i < nc; i++) offered |= ciphers[i] == n.cipher;
+        if (n.cipher && !offered) {
+            auth_fail(c, ASMB_EPROTO, 0, "server chose a cipher we did not offer");
+            return;
+        }
+        c->cipher = n.cipher;
+    } else if (n.dialect >= ASMB_SMB3_00 && (n.capabilities & SMB2_GLOBAL_CAP_ENCRYPTION)) {
+        c->cipher = ASMB_CIPHER_AES_128_CCM;
+    }
+    if (c->cfg.encryption == ASMB_REQUIRED && !c->cipher) {
+        asmb__conn_fail(c, ASMB_EAUTH, 0, "encryption required, but the server did not offer "
+                                            "encryption at dialect %s",
+                        asmb_dialect_name(n.dialect));
         return;
     }
     c->info.dialect = n.dialect;
@@ -240,13 +271,16 @@ static int derive_keys(asmb_conn *c)
         return 0;
     }
     uint8_t *outs[] = {c->signing_key, c->enc_key, c->dec_key, c->app_key};
+    /* AES-256 ciphers take 256-bit keys (L = 256) from the same labels. */
+    size_t cipher_key = c->cipher ? asmb__aead_key_len(c->cipher) : 16;
     for (size_t i = 0; i < ASMB_ARRAY_LEN(kdf_labels); i++) {
         int v311 = c->info.dialect == ASMB_SMB3_11;
         const char *label = v311 ? kdf_labels[i].label311 : kdf_labels[i].label;
         const void *ctx = v311 ? (const void *)c->preauth : kdf_labels[i].ctx30;
         size_t ctx_len = v311 ? 64 : strlen(kdf_labels[i].ctx30) + 1;
+        size_t out_len = (i == 1 || i == 2) ? cipher_key : 16;
         int rc = asmb__kdf(c->crypto, c->session_key, 16, label, strlen(label) + 1, ctx, ctx_len,
-                           outs[i], 16);
+                           outs[i], out_len);
         if (rc) return rc;
     }
     return 0;
@@ -259,8 +293,11 @@ static void ss_done(asmb_conn *c, const asmb_reply *rep, uint16_t flags, const u
     c->info.is_guest = !!(flags & SMB2_SESSION_FLAG_IS_GUEST);
     c->info.is_anonymous = !!(flags & SMB2_SESSION_FLAG_IS_NULL) || asmb__ntlm_is_anonymous(c->ntlm);
     int keyed = !c->info.is_guest && !c->info.is_anonymous;
-    if (flags & SMB2_SESSION_FLAG_ENCRYPT_DATA) {
-        auth_fail(c, ASMB_ENOTSUP, 0, "the server requires encryption, not available in this build");
+    int server_wants = !!(flags & SMB2_SESSION_FLAG_ENCRYPT_DATA);
+    if ((server_wants || c->cfg.encryption == ASMB_REQUIRED) && (!keyed || !c->cipher)) {
+        auth_fail(c, ASMB_EAUTH, 0, keyed ? "the server requires encryption but chose no cipher"
+                                          : "encryption required, but a guest or anonymous "
+                                            "session cannot encrypt");
         return;
     }
     if (c->cfg.signing == ASMB_REQUIRED && !keyed) {
@@ -298,7 +335,13 @@ static void ss_done(asmb_conn *c, const asmb_reply *rep, uint16_t flags, const u
         }
         c->sign = c->cfg.signing != ASMB_OFF ||
                   (c->server_security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED);
+        if (c->cipher && asmb__enc_setup(c)) {
+            auth_fail(c, ASMB_ECRYPTO, 0, "setting up encryption failed");
+            return;
+        }
+        c->encrypt_all = c->cipher && (server_wants || c->cfg.encryption != ASMB_OFF);
     }
+    c->info.cipher = c->encrypt_all ? c->cipher : ASMB_CIPHER_NONE;
     c->info.signing = c->sign;
     c->info.signing_algorithm = c->sign ? c->sign_algo : ASMB_SIGN_NONE;
     asmb__ntlm_free(c->ntlm);
@@ -376,13 +419,18 @@ static int has_key(const asmb_conn *c)
     return c->state >= ASMB_ST_READY && !c->info.is_guest && !c->info.is_anonymous;
 }
 
-int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len)
+int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len, int *encrypt)
 {
     uint16_t cmd = asmb_le16(msg + 12);
+    *encrypt = 0;
     if ((cmd == SMB2_NEGOTIATE || cmd == SMB2_SESSION_SETUP) && c->state < ASMB_ST_READY) {
         /* The preauth chain covers NEGOTIATE and SESSION_SETUP requests
          * (3.2.5.2); it is discarded unless 3.1.1 is chosen. */
         return asmb__preauth_update(c->crypto, c->preauth, &(asmb_iov){msg, len}, 1);
+    }
+    if (has_key(c) && asmb__enc_wanted(c, asmb_le32(msg + 36))) {
+        *encrypt = 1; /* sealed, not signed (3.2.4.1.8) */
+        return 0;
     }
     /* 3.1.1 TREE_CONNECT is always signed when not encrypted (3.2.4.1.1). */
     int sign = c->sign || (cmd == SMB2_TREE_CONNECT && c->info.dialect == ASMB_SMB3_11 && has_key(c));
@@ -392,9 +440,13 @@ int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len)
                            &(asmb_iov){msg + SMB2_HDR_LEN, len - SMB2_HDR_LEN}, 1);
 }
 
-int asmb__session_verify(asmb_conn *c, const asmb_smb2_hdr *h, const uint8_t *msg, size_t len)
+int asmb__session_verify(asmb_conn *c, const asmb_smb2_hdr *h, const uint8_t *msg, size_t len,
+                         int encrypted)
 {
     if (!has_key(c)) return 0; /* nothing to check with; session setup checks its own */
+    if (encrypted) return 0;   /* the AEAD tag authenticated it */
+    if (c->encrypt_all && !(h->flags & SMB2_FLAGS_ASYNC_COMMAND && h->status == ASMB_STATUS_PENDING))
+        return ASMB_EPROTO; /* an encrypted session takes no plain replies (3.2.5.1.1.1) */
     if (h->flags & SMB2_FLAGS_SIGNED)
         return asmb__smb2_verify(c->crypto, c->sign_algo, c->signing_key, &(asmb_iov){msg, len}, 1);
     /* A signed session requires signed replies (3.2.5.1.3). */

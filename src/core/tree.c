@@ -104,6 +104,9 @@ static void tcon_reply(asmb_req *r, const asmb_reply *rep)
     } else if (asmb__tree_connect_decode(rep->msg, rep->len, &tr)) {
         asmb__failure_set(&fb, ASMB_EPROTO, 0, "malformed TREE_CONNECT response for '%s'",
                           t->name);
+    } else if ((tr.share_flags & SMB2_SHAREFLAG_ENCRYPT_DATA) && !c->enc) {
+        asmb__failure_set(&fb, ASMB_ENOTSUP, 0, "share '%s' requires encryption, which this "
+                          "session cannot do (no cipher, or a guest session)", t->name);
     } else {
         t->state = ASMB_TREE_CONNECTED;
         t->info.tree_id = rep->hdr->tree_id;

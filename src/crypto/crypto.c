@@ -392,3 +392,5 @@ int asmb__smb2_verify(asmb_crypto *c, int algo, const uint8_t key[16], const asm
     const uint8_t *hdr = iov[0].base;
     return CRYPTO_memcmp(sig, hdr + SMB2_SIG_OFF, 16) == 0 ? 0 : ASMB_ESIGNATURE;
 }
+
+void *asmb__crypto_libctx(asmb_crypto *c) { return c->libctx; }

@@ -69,4 +69,22 @@ int asmb__smb2_sign(asmb_crypto *c, int algo, const uint8_t key[16], uint8_t *hd
 /* 0 when the signature in iov[0] bytes 48..63 matches, else ASMB_ESIGNATURE. */
 int asmb__smb2_verify(asmb_crypto *c, int algo, const uint8_t key[16], const asmb_iov *iov, int n);
 
+
+/* The private OSSL_LIB_CTX (as void *, to keep OpenSSL types out of here). */
+void *asmb__crypto_libctx(asmb_crypto *c);
+
+/* AEAD for SMB3 encryption (MS-SMB2 3.1.4.3): AES-128/256-CCM (11-byte
+ * nonce) and -GCM (12-byte nonce), 16-byte tag, in place. One object per key
+ * and direction keeps its OpenSSL context (the key schedule is done once). */
+typedef struct asmb_aead asmb_aead;
+asmb_aead *asmb__aead_new(asmb_crypto *c, int cipher, const uint8_t *key, int encrypt);
+void asmb__aead_free(asmb_aead *a);
+size_t asmb__aead_nonce_len(int cipher); /* 11 or 12; 0 for an unknown cipher */
+size_t asmb__aead_key_len(int cipher);   /* 16 or 32 */
+int asmb__aead_seal(asmb_aead *a, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+                    uint8_t *buf, size_t len, uint8_t tag[16]);
+/* ASMB_EDECRYPT when the tag does not match (buf is then garbage). */
+int asmb__aead_open(asmb_aead *a, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+                    uint8_t *buf, size_t len, const uint8_t tag[16]);
+
 #endif

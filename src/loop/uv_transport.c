@@ -128,7 +128,7 @@ static int flush(uvt *t)
         return UV_ENOMEM;
     }
     unsigned i = 0;
-    for (asmb_frame *p = f; p; p = p->next) bufs[i++] = uv_buf_init((char *)p->data, (unsigned)p->len);
+    for (asmb_frame *p = f; p; p = p->next) bufs[i++] = uv_buf_init((char *)p->data + p->off, (unsigned)(p->len - p->off));
     w->frames = f;
     w->req.data = t;
     int rc = uv_write(&w->req, (uv_stream_t *)&t->tcp, bufs, n, write_done);

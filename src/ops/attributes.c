@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../mem.h"
+#include "../ntstatus.h"
 #include "fileop.h"
 
 typedef struct attr_op {
@@ -29,8 +30,19 @@ static void all_reply(asmb_req *r, const asmb_reply *rep)
     const uint8_t *buf;
     size_t len;
     int rc = asmb__query_info_decode(rep->msg, rep->len, &buf, &len);
-    if (!rc && asmb__ntstatus_of(rep) == 0) rc = asmb__parse_all_info(buf, len, &op->all);
-    if (asmb__fop_check(f, rep, rc)) return;
+    uint32_t st = asmb__ntstatus_of(rep);
+    /* A long path overflows the name at the end; the fixed part we use is
+     * there (STATUS_BUFFER_OVERFLOW is a warning with data, MS-SMB2 3.3.4.4). */
+    if (st == ASMB_STATUS_BUFFER_OVERFLOW) st = 0;
+    if (!rc && st == 0) rc = asmb__parse_all_info(buf, len, &op->all);
+    if (st) {
+        asmb__fop_fail_status(f, st);
+        return;
+    }
+    if (rc) {
+        asmb__fop_fail_code(f, ASMB_EPROTO, "malformed reply");
+        return;
+    }
     asmb__fop_complete(f);
 }
 

@@ -170,6 +170,16 @@ static void maybe_free(asmb_fop *f)
     if (f->done && f->refs == 0) asmb__fop_discard(f);
 }
 
+void asmb__fop_hold(asmb_fop *f) { f->refs++; }
+
+int asmb__fop_unhold(asmb_fop *f)
+{
+    f->refs--;
+    if (!f->done) return 0;
+    maybe_free(f);
+    return 1;
+}
+
 /* The caller hears now; a handle still open is closed in the background. */
 static void end_with_failure(asmb_fop *f, const asmb_failure *fail)
 {
@@ -187,6 +197,7 @@ static void end_with_failure(asmb_fop *f, const asmb_failure *fail)
 static void describe(asmb_fop *f, char *buf, size_t n)
 {
     snprintf(buf, n, "%s \\%s", f->what, f->path);
+    asmb__utf8_trim(buf);
 }
 
 void asmb__fop_fail_status(asmb_fop *f, uint32_t st)

@@ -64,6 +64,12 @@ int asmb__simple_op(asmb_conn *c, size_t size, const char *share, const char *pa
                     void *(*make_result)(asmb_fop *, void (**)(void *)),
                     void (*cleanup)(asmb_fop *), const asmb_opts *opts, asmb_deferred **out);
 
+/* Around a call into the caller's code (a sink or source), which may cancel
+ * the operation or close the connection: unhold returns 1 when the
+ * operation ended meanwhile (then f may be freed: return at once). */
+void asmb__fop_hold(asmb_fop *f);
+int asmb__fop_unhold(asmb_fop *f);
+
 /* Ends the operation. After these, do not touch f. */
 void asmb__fop_complete(asmb_fop *f);                 /* CLOSE, then success */
 void asmb__fop_fail_status(asmb_fop *f, uint32_t st); /* server said no */

@@ -20,11 +20,11 @@ typedef struct retrieve_op {
 int asmb__sink_put(const asmb_sink *s, const uint8_t *p, size_t n);
 int asmb__sink_put(const asmb_sink *s, const uint8_t *p, size_t n)
 {
-    if (s->write) return s->write(s->arg, p, n) < 0 ? ASMB_EIO : 0;
+    if (s->write) return s->write(s->arg, p, n) < 0 ? ASMB_ELOCAL : 0;
     while (n) {
         ssize_t w = write(s->fd, p, n);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return ASMB_EIO;
+        if (w <= 0) return ASMB_ELOCAL;
         p += w;
         n -= (size_t)w;
     }
@@ -55,8 +55,11 @@ static void read_reply(asmb_req *r, const asmb_reply *rep)
         asmb__fop_fail_code(f, ASMB_EPROTO, "more data than asked for");
         return;
     }
-    if (n && asmb__sink_put(&op->sink, data, n)) {
-        asmb__fop_fail_code(f, ASMB_EIO, "the sink refused the data");
+    asmb__fop_hold(f);
+    int rc = n ? asmb__sink_put(&op->sink, data, n) : 0;
+    if (asmb__fop_unhold(f)) return; /* the sink canceled or closed */
+    if (rc) {
+        asmb__fop_fail_code(f, ASMB_ELOCAL, "the sink refused the data");
         return;
     }
     op->res.bytes += n;

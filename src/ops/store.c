@@ -57,9 +57,11 @@ static void write_reply(asmb_req *r, const asmb_reply *rep)
 
 static void send_write(store_op *op)
 {
+    asmb__fop_hold(&op->f);
     long n = source_get(&op->src, op->buf, op->chunk);
+    if (asmb__fop_unhold(&op->f)) return; /* the source canceled or closed */
     if (n < 0) {
-        asmb__fop_fail_code(&op->f, ASMB_EIO, "the source failed");
+        asmb__fop_fail_code(&op->f, ASMB_ELOCAL, "the source failed");
         return;
     }
     if (n == 0) {

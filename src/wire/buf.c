@@ -92,7 +92,7 @@ uint8_t *asmb_wr_take(asmb_wr *w)
 int asmb_wr_reserve(asmb_wr *w, size_t extra)
 {
     if (w->err) return ASMB_ENOMEM;
-    if (extra <= w->cap - w->len) return 0;
+    if (extra <= w->cap - w->len && w->data) return 0; /* data is never NULL after this */
     if (extra > SIZE_MAX / 2 - w->len) {
         w->err = 1;
         return ASMB_ENOMEM;
@@ -113,7 +113,7 @@ uint8_t *asmb_wr_space(asmb_wr *w, size_t n)
 {
     if (asmb_wr_reserve(w, n)) return NULL;
     uint8_t *p = w->data + w->len;
-    memset(p, 0, n);
+    if (n) memset(p, 0, n);
     w->len += n;
     return p;
 }

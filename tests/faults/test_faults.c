@@ -145,6 +145,31 @@ static void test_corrupt_signed(void)
     fs_stop(fs);
 }
 
+/* A flipped byte in an encrypted reply: decryption fails, so does the
+ * connection; the pending operation hears it once. */
+static void test_corrupt_encrypted(void)
+{
+    faultsrv *fs = fs_start(it_port());
+    fs_rule(fs, 3, FS_CORRUPT, 80); /* after NEGOTIATE and two SESSION_SETUPs: the echo */
+    asmb_config cfg;
+    t_config(&cfg);
+    cfg.encryption = ASMB_REQUIRED;
+    conn_events e;
+    asmb_conn *c = connect_to(fs_port(fs), &cfg, &e);
+    run_until(loop, &e.auth_ok, 5000);
+    CHECK_EQ_INT(e.auth_ok, 1);
+    outcome o = {0};
+    echo_into(c, 5000, &o);
+    run_until(loop, &e.disconnected, 5000);
+    uv_run(loop, UV_RUN_NOWAIT);
+    CHECK_EQ_INT(e.disc.code, ASMB_EDECRYPT);
+    CHECK_EQ_INT(o.calls, 1);
+    CHECK_EQ_INT(o.f.code, ASMB_EDECRYPT);
+    t_free(loop, c);
+    CHECK_EQ_INT(e.disconnected, 1);
+    fs_stop(fs);
+}
+
 /* A reply whose message id matches nothing: a protocol error. */
 static void test_unknown_msg_id(void)
 {
@@ -205,6 +230,7 @@ int main(void)
     test_bad_server(FS_CLOSE, 0, ASMB_ECONNRESET);
     test_op_timeout();
     test_corrupt_signed();
+    test_corrupt_encrypted();
     test_unknown_msg_id();
     test_drop_mid_reply();
     CHECK_EQ_INT(uv_loop_close(loop), 0);

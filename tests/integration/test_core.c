@@ -313,6 +313,14 @@ static void test_refused_and_resolve(void)
     CHECK_EQ_INT(e.auth_ok, 1);
     t_free(loop, c);
 
+    /* An IPv6 literal (the test Samba listens on ::1 too). */
+    memset(&e, 0, sizeof e);
+    c = asmb_conn_new(loop, &cfg, &test_handlers, &e);
+    CHECK_EQ_INT(asmb_conn_connect(c, "::1", it_port()), 0);
+    run_until(loop, &e.auth_ok, 5000);
+    CHECK_EQ_INT(e.auth_ok, 1);
+    t_free(loop, c);
+
     c = asmb_conn_new(loop, &cfg, &test_handlers, &e);
     CHECK_EQ_INT(asmb_conn_connect(c, "", 445), ASMB_EINVAL);
     CHECK_EQ_INT(asmb_conn_connect(c, "127.0.0.1", 70000), ASMB_EINVAL);

@@ -12,13 +12,14 @@
 # Nothing in /etc/samba is read or written; all state lives in DIR. The only changes outside
 # DIR: the system user asmbtest (created once) and the empty /var/log/samba/log.rpcd_* files
 # that the rpcd_* --list-interfaces probes of samba-dcerpcd touch. Needs root.
+# Exit status 77: cannot run here (not root, no smbd); `run` otherwise exits with CMD's status.
 set -euo pipefail
 
 readonly SMB_USER=asmbtest SMB_PASS=asmbpass
 readonly SNAP_NAME=@GMT-2026.01.02-03.04.05
 
 usage() {
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
 
 options (start, run):
@@ -124,8 +125,8 @@ random_port() {
 }
 
 # ---------------------------------------------------------------- setup
-# One global lock for the only change outside DIR (useradd also fails, instead of
-# waiting, while another process holds /etc/passwd's lock).
+# One machine-wide lock: for port picking (see start) and for useradd, which fails
+# instead of waiting while another process holds /etc/passwd's lock.
 lock_file() {
   if [ -d /run/lock ] && [ -w /run/lock ]; then echo /run/lock/asmb-samba.lock
   else echo /tmp/asmb-samba.lock; fi
@@ -160,7 +161,7 @@ write_conf() {
 	server string = asmb test server
 	disable netbios = yes
 	smb ports = $port
-	interfaces = 127.0.0.1
+	interfaces = 127.0.0.1 ::1
 	bind interfaces only = yes
 
 	# every state directory inside $dir
@@ -278,13 +279,18 @@ write_env() {
 }
 
 # ---------------------------------------------------------------- commands
+# 77: this machine cannot run the tests (ctest: SKIP_RETURN_CODE 77)
+check_host() {
+  [ "$(id -u)" = 0 ] || { say "smbd must run as root"; exit 77; }
+  command -v smbd >/dev/null || { say "smbd missing: run tests/samba/install-deps.sh"; exit 77; }
+}
+
 # $1: where smbd's stdin comes from. smbd -F exits when a pipe/FIFO on its stdin reports EOF,
 # which `run` uses as a lifeline; `start` alone gives it /dev/null (not watched).
 start() {
   local stdin=${1:-/dev/null}
   [ -n "$dir" ] || die "start: --dir DIR is required"
-  [ "$(id -u)" = 0 ] || die "smbd must run as root"
-  command -v smbd >/dev/null || die "smbd missing: run tests/samba/install-deps.sh"
+  check_host
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd -P)
   conf=$dir/smb.conf
@@ -431,6 +437,7 @@ run() {
   [ ${#cmd_args[@]} -gt 0 ] || die "run: no command (samba.sh run [options] -- CMD ...)"
   [ -z "$dir" ] || die "run: --dir is not allowed (a fresh directory is made)"
   local base=${ASMB_TEST_TMP:-/tmp} rc=0 lifeline
+  check_host
   child=""
   mkdir -p "$base"
   reap_stale "$base"

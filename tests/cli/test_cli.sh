@@ -1,0 +1,423 @@
+#!/usr/bin/env bash
+# Checks are written as: check DESCRIPTION eval '...' (expanded when evaluated).
+# shellcheck disable=SC2016
+#
+# test_cli.sh ASMB - end-to-end tests of the asmb command-line tool against a throwaway
+# Samba, cross-checked with smbclient on the same share.
+#
+#   tests/samba/samba.sh run -- tests/cli/test_cli.sh /path/to/asmb
+#
+# Needs the ASMB_TEST_* variables that samba.sh exports, and smbclient. Prints one
+# "ok - ..." / "not ok - ..." line per check, then "N passed, N failed"; exits 1 on any
+# failure, 77 (skipped) without smbclient. Internal mode: test_cli.sh --json-escape ASMB
+# DIR, run by a second samba.sh with "mangled names = no", checks the JSON escaping of
+# names that need it.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SELF=$HERE/$(basename "$0")
+SAMBA_SH=$HERE/../samba/samba.sh
+
+passed=0 failed=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+not_ok() {
+  echo "not ok - $1"
+  shift
+  local l
+  for l in "$@"; do echo "#   $l"; done
+  if [ -s "$W/err" ]; then sed 's/^/#   stderr: /' "$W/err" | head -n 5; fi
+  failed=$((failed + 1))
+}
+skip() { echo "ok - $1 # SKIP $2"; passed=$((passed + 1)); }
+# check DESCRIPTION COMMAND...: ok when COMMAND succeeds
+check() {
+  local d=$1
+  shift
+  if "$@"; then ok "$d"; else not_ok "$d" "failed: $*" "asmb rc=$rc"; fi
+}
+have_python() { command -v python3 >/dev/null 2>&1; }
+
+# a ARGS...: run asmb (quiet, no terminal); stdout in $W/out, stderr in $W/err, status in $rc
+a() {
+  "$ASMB" -q "$@" >"$W/out" 2>"$W/err" </dev/null
+  rc=$?
+}
+# a_in FILE ARGS...: the same with stdin from FILE
+a_in() {
+  local in=$1
+  shift
+  "$ASMB" -q "$@" >"$W/out" 2>"$W/err" <"$in"
+  rc=$?
+}
+# sc SHARE COMMANDS: smbclient as the test user; output in $W/sc.out
+sc() {
+  smbclient -p "$ASMB_TEST_PORT" -U "$ASMB_TEST_USER%$ASMB_TEST_PASS" "//$ASMB_TEST_HOST/$1" \
+    -c "$2" >"$W/sc.out" 2>&1
+}
+# Names in smbclient's "ls" output (without . and ..), sorted, one a line.
+sc_names() {
+  sed -nE 's/^  (.*[^ ]) +[DAHSRNI]+ +[0-9]+  [A-Z][a-z]{2} [A-Z][a-z]{2} +[0-9]+ [0-9:]{8} [0-9]{4}$/\1/p' \
+    "$W/sc.out" | grep -vxE '\.|\.\.' | LC_ALL=C sort
+}
+# Names in asmb's text "ls" output, sorted.
+asmb_names() {
+  sed -E 's/^[A-Z ]{6} +[0-9]+ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z //' "$W/out" | LC_ALL=C sort
+}
+json_ok() { # FILE: parses as JSON (python3), or looks like it (no python3)
+  if have_python; then python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null
+  else grep -q '^[[{]' "$1" && grep -q '[]}]$' "$1"; fi
+}
+err_has() { grep -qF -- "$1" "$W/err"; }
+rc_is() { [ "$rc" = "$1" ]; }
+
+# ------------------------------------------------------------------ JSON escaping mode
+if [ "${1:-}" = "--json-escape" ]; then
+  ASMB=$2 W=$3
+  rc=0
+  S=$ASMB_TEST_DIR/share
+  : >"$S/quo\"te" && : >"$S/back\\slash" && : >"$S/$(printf 'tab\there')" && : >"$S/ctl$(printf '\001')x"
+  "$ASMB" -q --json ls "smb://$ASMB_TEST_USER:$ASMB_TEST_PASS@$ASMB_TEST_HOST:$ASMB_TEST_PORT/share" \
+    >"$W/esc.json" 2>"$W/err" || exit 1
+  python3 - "$W/esc.json" <<'EOF' || { cat "$W/esc.json"; exit 1; }
+import json, sys
+names = {e["name"] for e in json.load(open(sys.argv[1]))}
+want = {'quo"te', 'back\\slash', 'tab\there', 'ctl\x01x'}
+sys.exit(0 if want <= names else 1)
+EOF
+  exit 0
+fi
+
+# ------------------------------------------------------------------ setup
+ASMB=${1:?usage: test_cli.sh /path/to/asmb (run through tests/samba/samba.sh run)}
+: "${ASMB_TEST_PORT:?ASMB_TEST_* missing: run through tests/samba/samba.sh run -- $0 ASMB}"
+command -v smbclient >/dev/null || { echo "smbclient missing: skipped"; exit 77; }
+case $ASMB in /*) ;; *) ASMB=$PWD/$ASMB ;; esac
+[ -x "$ASMB" ] || { echo "not executable: $ASMB"; exit 1; }
+
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cd "$W" || exit 1
+rc=0
+H=$ASMB_TEST_HOST P=$ASMB_TEST_PORT U=$ASMB_TEST_USER PW=$ASMB_TEST_PASS
+SRV="smb://$H:$P"                 # no credentials
+URL="smb://$U:$PW@$H:$P/share"    # the rw share, with credentials
+unset ASMB_PASSWORD
+
+head -c 3000000 /dev/urandom >"$W/rand.bin"      # several READ/WRITE chunks
+head -c 1234567 /dev/urandom >"$W/up.bin"
+printf 'unicode round trip\n' >"$W/uni.txt"
+UNI='données-测试-😀.txt'
+
+# ------------------------------------------------------------------ transfers
+a put "$W/rand.bin" "$URL/rand.bin"
+sc share "get rand.bin $W/sc-rand.bin"
+check "put: smbclient gets identical bytes" eval 'rc_is 0 && cmp -s "$W/rand.bin" "$W/sc-rand.bin"'
+
+sc share "put $W/up.bin up.bin"
+a get "$URL/up.bin" "$W/got.bin"
+check "get: identical to what smbclient put" eval 'rc_is 0 && cmp -s "$W/up.bin" "$W/got.bin"'
+
+a get "$URL/up.bin" -
+check "get to stdout (-)" eval 'rc_is 0 && cmp -s "$W/up.bin" "$W/out"'
+
+mkdir -p "$W/dl"
+(cd "$W/dl" && "$ASMB" -q get "$URL/up.bin" </dev/null >/dev/null 2>"$W/err"); rc=$?
+check "get without LOCAL writes the basename in the current directory" \
+  eval 'rc_is 0 && cmp -s "$W/up.bin" "$W/dl/up.bin"'
+
+a_in "$W/up.bin" put - "$URL/stdin.bin"
+sc share "get stdin.bin $W/sc-stdin.bin"
+check "put from stdin (-)" eval 'rc_is 0 && cmp -s "$W/up.bin" "$W/sc-stdin.bin"'
+
+a put "$W/up.bin" "$URL/rand.bin"   # over a longer file: must truncate
+sc share "get rand.bin $W/sc-rand2.bin"
+check "put truncates an existing longer file" eval 'rc_is 0 && cmp -s "$W/up.bin" "$W/sc-rand2.bin"'
+
+# --offset / --length
+a get --offset 1000 --length 5000 "$URL/up.bin" -
+dd if="$W/up.bin" of="$W/slice" bs=1 skip=1000 count=5000 status=none
+check "get --offset 1000 --length 5000" eval 'rc_is 0 && cmp -s "$W/slice" "$W/out"'
+a get --offset 1234000 "$URL/up.bin" -
+tail -c +1234001 "$W/up.bin" >"$W/tail"
+check "get --offset to the end" eval 'rc_is 0 && cmp -s "$W/tail" "$W/out" && [ -s "$W/tail" ]'
+a get --offset 99999999 "$URL/up.bin" -
+check "get --offset past the end gives nothing" eval 'rc_is 0 && [ ! -s "$W/out" ]'
+
+# --append / --offset on put
+printf 'first part\n' >"$W/base.txt"
+printf 'second part\n' >"$W/app.txt"
+a put "$W/base.txt" "$URL/append.txt" && a put --append "$W/app.txt" "$URL/append.txt"
+cat "$W/base.txt" "$W/app.txt" >"$W/want.txt"
+sc share "get append.txt $W/sc-append.txt"
+check "put --append" eval 'rc_is 0 && cmp -s "$W/want.txt" "$W/sc-append.txt"'
+a put --append "$W/app.txt" "$URL/append-new.txt"
+sc share "get append-new.txt $W/sc-append-new.txt"
+check "put --append creates a missing file" eval 'rc_is 0 && cmp -s "$W/app.txt" "$W/sc-append-new.txt"'
+
+printf '0123456789abcdefghij' >"$W/o.txt"
+printf 'XYZ' >"$W/patch.txt"
+a put "$W/o.txt" "$URL/offset.txt" && a put --offset 5 "$W/patch.txt" "$URL/offset.txt"
+cp "$W/o.txt" "$W/o-want.txt"
+dd if="$W/patch.txt" of="$W/o-want.txt" bs=1 seek=5 conv=notrunc status=none
+sc share "get offset.txt $W/sc-offset.txt"
+check "put --offset writes in place without truncating" \
+  eval 'rc_is 0 && cmp -s "$W/o-want.txt" "$W/sc-offset.txt"'
+
+# progress bar: only on a terminal, not with -q (script(1) gives a pseudo-terminal)
+if command -v script >/dev/null 2>&1; then
+  script -qec "$(printf '%q ' "$ASMB" get "$URL/rand.bin" "$W/tty-got.bin")" /dev/null \
+    </dev/null >"$W/tty.out" 2>&1
+  rc=$?
+  check "progress bar on a terminal (bytes, rate, 100%)" \
+    eval 'rc_is 0 && grep -q "100%.*/s" "$W/tty.out" && cmp -s "$W/up.bin" "$W/tty-got.bin"'
+  script -qec "$(printf '%q ' "$ASMB" -q get "$URL/rand.bin" "$W/tty-got.bin")" /dev/null \
+    </dev/null >"$W/tty.out" 2>&1
+  rc=$?
+  check "no progress bar with -q" eval 'rc_is 0 && ! grep -q "/s" "$W/tty.out"'
+else
+  skip "progress bar on a terminal (bytes, rate, 100%)" "no script(1)"
+  skip "no progress bar with -q" "no script(1)"
+fi
+
+# ------------------------------------------------------------------ Unicode
+a put "$W/uni.txt" "$URL/$UNI"
+sc share "get \"$UNI\" $W/sc-uni.txt"
+check "Unicode name: asmb put, smbclient get" eval 'rc_is 0 && cmp -s "$W/uni.txt" "$W/sc-uni.txt"'
+sc share "put $W/up.bin \"u-$UNI\""
+a get "$URL/u-$UNI" "$W/got-uni.bin"
+check "Unicode name: smbclient put, asmb get" eval 'rc_is 0 && cmp -s "$W/up.bin" "$W/got-uni.bin"'
+a get "$URL/donn%C3%A9es-%E6%B5%8B%E8%AF%95-%F0%9F%98%80.txt" -
+check "percent-encoded Unicode path" eval 'rc_is 0 && cmp -s "$W/uni.txt" "$W/out"'
+a put "$W/uni.txt" "$URL/with%20space.txt"
+sc share "ls"
+check "percent-encoded space becomes a space" eval 'rc_is 0 && sc_names | grep -qx "with space.txt"'
+
+# ------------------------------------------------------------------ ls / stat
+sc share "mkdir lsdir"
+a ls "$URL"
+sc share "ls"
+sc_names >"$W/sc-names"
+asmb_names >"$W/asmb-names"
+check "ls lists the same names as smbclient" \
+  eval 'rc_is 0 && [ "$(wc -l <"$W/sc-names")" -ge 8 ] && cmp -s "$W/sc-names" "$W/asmb-names"'
+check "ls shows a directory with D and a file with its size" \
+  eval 'grep -qE "^D +[0-9]+ .* lsdir$" "$W/out" && grep -qE "^A? *1234567 .* up\.bin$" "$W/out"'
+check "ls omits . and .." eval 'grep -q " up\.bin$" "$W/out" && ! grep -qE " \.\.?$" "$W/out"'
+
+a ls "$URL/up.bin"
+check "ls of a file shows that one entry" \
+  eval 'rc_is 0 && [ "$(wc -l <"$W/out")" = 1 ] && grep -qE " 1234567 [0-9T:Z-]+ up\.bin$" "$W/out"'
+a ls "$URL" '*.txt'
+check "ls with a PATTERN" eval 'rc_is 0 && grep -q " append\.txt$" "$W/out" && ! grep -q "\.bin$" "$W/out"'
+
+a ls --json "$URL"
+cp "$W/out" "$W/ls.json"
+check "ls --json parses" json_ok "$W/ls.json"
+if have_python; then
+  python3 - "$W/ls.json" "$W/sc-names" "$UNI" >"$W/err" 2>&1 <<'EOF'
+import json, sys
+entries = json.load(open(sys.argv[1]))
+names = sorted(e["name"] for e in entries)
+want = sorted(l.rstrip("\n") for l in open(sys.argv[2], encoding="utf-8"))
+assert names == want, (names, want)
+keys = {"name", "size", "alloc_size", "attributes", "is_directory", "create_time",
+        "access_time", "write_time", "change_time"}
+for e in entries:
+    assert set(e) == keys, e
+    assert isinstance(e["is_directory"], bool) and isinstance(e["write_time"], float)
+    assert e["is_directory"] == bool(e["attributes"] & 0x10)
+assert sys.argv[3] in names
+up = [e for e in entries if e["name"] == "up.bin"][0]
+assert up["size"] == 1234567 and not up["is_directory"]
+assert [e for e in entries if e["name"] == "lsdir"][0]["is_directory"]
+EOF
+  # shellcheck disable=SC2034  # read by the eval below
+  py=$?
+  check "ls --json: names, fields and types" eval '[ "$py" = 0 ]'
+else
+  skip "ls --json: names, fields and types" "no python3"
+fi
+
+a stat "$URL/up.bin"
+check "stat size matches" eval 'rc_is 0 && grep -qx "size: $(stat -c %s "$W/up.bin")" "$W/out"'
+check "stat shows is_directory and ISO 8601 UTC times" \
+  eval 'grep -qx "is_directory: false" "$W/out" && grep -qE "^write_time: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?Z$" "$W/out"'
+a stat --json "$URL/up.bin"
+cp "$W/out" "$W/stat.json"
+check "stat --json parses and has the size" \
+  eval 'rc_is 0 && json_ok "$W/stat.json" && grep -q "\"size\": 1234567," "$W/stat.json"'
+a stat "$URL/lsdir"
+check "stat of a directory" eval 'rc_is 0 && grep -qx "is_directory: true" "$W/out"'
+
+# ------------------------------------------------------------------ directories, mv, rm
+a mkdir "$URL/newdir"
+sc share "ls"
+check "mkdir: smbclient sees the directory" eval 'rc_is 0 && sc_names | grep -qx newdir'
+a mkdir "$URL/newdir"
+check "mkdir of an existing directory fails (1, STATUS_OBJECT_NAME_COLLISION)" \
+  eval 'rc_is 1 && err_has "asmb: STATUS_OBJECT_NAME_COLLISION"'
+sc share "mkdir rmdir-me"
+a rmdir "$URL/rmdir-me"
+sc share "ls"
+check "rmdir: smbclient no longer sees it" \
+  eval 'rc_is 0 && sc_names | grep -qx newdir && ! sc_names | grep -qx rmdir-me'
+
+a mkdir "$URL/mvdir" && a put "$W/uni.txt" "$URL/mvdir/inner.txt" && a mv "$URL/mvdir" moved
+sc share "ls"
+check "mv: renamed in smbclient ls" eval 'rc_is 0 && sc_names | grep -qx moved && ! sc_names | grep -qx mvdir'
+sc share 'ls moved\*'
+check "mv keeps the directory's contents" eval 'sc_names | grep -qx inner.txt'
+a mv "$URL/moved/inner.txt" "$SRV/share/moved/inner2.txt"
+sc share 'ls moved\*'
+check "mv to a full smb:// URL" eval 'rc_is 0 && sc_names | grep -qx inner2.txt && ! sc_names | grep -qx inner.txt'
+a put "$W/base.txt" "$URL/moved/other.txt"
+a mv "$URL/moved/other.txt" moved/inner2.txt
+check "mv onto an existing file fails without --replace" \
+  eval 'rc_is 1 && err_has "asmb: STATUS_OBJECT_NAME_COLLISION"'
+a mv --replace "$URL/moved/other.txt" /moved/inner2.txt
+sc share "get moved/inner2.txt $W/sc-replaced.txt"
+check "mv --replace" eval 'rc_is 0 && cmp -s "$W/base.txt" "$W/sc-replaced.txt"'
+a mv "$URL/moved/inner2.txt" "smb://$H:$P/other/x"
+check "mv to another share is a usage error (2)" rc_is 2
+
+a put "$W/base.txt" "$URL/moved/a.tmp" && a put "$W/base.txt" "$URL/moved/b.tmp"
+a rm "$URL/moved/*.tmp"
+sc share 'ls moved\*'
+check "rm with a wildcard" eval 'rc_is 0 && ! sc_names | grep -q "\.tmp$" && sc_names | grep -qx inner2.txt'
+sc share 'mkdir tree; mkdir tree\sub; put '"$W/base.txt"' tree\sub\f.txt; put '"$W/base.txt"' tree\g.txt'
+a rm "$URL/tree"
+sc share "ls"
+check "rm of a directory without -r fails (1) and keeps it" \
+  eval 'rc_is 1 && err_has "directory" && sc_names | grep -qx tree'
+a rm -r "$URL/tree"
+sc share "ls"
+check "rm -r removes a directory tree" eval 'rc_is 0 && ! sc_names | grep -qx tree && sc_names | grep -qx newdir'
+sc share "put $W/base.txt rm-me.txt"
+a rm "$URL/rm-me.txt"
+sc share "ls"
+check "rm of a file" eval 'rc_is 0 && ! sc_names | grep -qx rm-me.txt && sc_names | grep -qx up.bin'
+a rm "$URL/no-such-file"
+check "rm of a missing file fails (1, STATUS_OBJECT_NAME_NOT_FOUND)" \
+  eval 'rc_is 1 && err_has "asmb: STATUS_OBJECT_NAME_NOT_FOUND"'
+
+# ------------------------------------------------------------------ getacl, echo
+a getacl "$URL/up.bin"
+check "getacl prints an owner SID" eval 'rc_is 0 && grep -qE "^owner: S-1-5-[0-9-]+$" "$W/out"'
+check "getacl prints ACEs (type flags mask SID)" \
+  eval 'grep -qE "^ace: (ALLOWED|DENIED) 0x[0-9a-f]{2} 0x[0-9a-f]{8} S-1-[0-9-]+$" "$W/out"'
+a getacl --json "$URL/up.bin"
+cp "$W/out" "$W/acl.json"
+check "getacl --json parses and has the owner" \
+  eval 'rc_is 0 && json_ok "$W/acl.json" && grep -qE "\"owner\": \"S-1-5-" "$W/acl.json"'
+a echo "$SRV"
+check "echo" eval 'rc_is 0 && grep -q "echo ok" "$W/out"'
+
+# ------------------------------------------------------------------ IPv6, encryption
+a ls "smb://$U:$PW@[::1]:$P/share/up.bin"
+case $rc in
+  0) check "IPv6 URL smb://[::1]:PORT/share" grep -q " up\.bin$" "$W/out" ;;
+  4) skip "IPv6 URL smb://[::1]:PORT/share" "the test server does not listen on ::1" ;;
+  *) not_ok "IPv6 URL smb://[::1]:PORT/share" "asmb rc=$rc" ;;
+esac
+a --encrypt required echo "smb://$U:$PW@$H:$P"
+check "--encrypt required: an encrypted session" eval 'rc_is 0 && grep -q "encrypted" "$W/out"'
+a put "$W/up.bin" "smb://$U:$PW@$H:$P/enc/e.bin" && a get "smb://$U:$PW@$H:$P/enc/e.bin" -
+check "share with smb encrypt = required: put and get" eval 'rc_is 0 && cmp -s "$W/up.bin" "$W/out"'
+a -N --encrypt required ls "$SRV/guest"
+check "--encrypt required with an anonymous session fails (3)" rc_is 3
+a --max-protocol SMB2_10 echo "smb://$U:$PW@$H:$P"
+check "--max-protocol SMB2_10" eval 'rc_is 0 && grep -q "SMB2_10" "$W/out"'
+a --min-protocol SMB3_11 --max-protocol SMB3_00 echo "$SRV"
+check "--min-protocol above --max-protocol: exit 2" rc_is 2
+
+# ------------------------------------------------------------------ credentials
+a -U "$U%$PW" ls "$SRV/share/up.bin"
+check "-U USER%PASSWORD" eval 'rc_is 0 && grep -q "up\.bin$" "$W/out"'
+a -U "WORKGROUP\\$U%$PW" ls "$SRV/share/up.bin"
+check "-U DOMAIN\\USER%PASSWORD" eval 'rc_is 0 && grep -q "up\.bin$" "$W/out"'
+a ls "smb://WORKGROUP;$U:$PW@$H:$P/share/up.bin"
+check "URL with DOMAIN;USER:PASSWORD" eval 'rc_is 0 && grep -q "up\.bin$" "$W/out"'
+printf 'username = %s\npassword = %s\ndomain = WORKGROUP\n' "$U" "$PW" >"$W/auth"
+a -A "$W/auth" ls "$SRV/share/up.bin"
+check "-A authentication file" eval 'rc_is 0 && grep -q "up\.bin$" "$W/out"'
+printf 'username = %s\npassword = wrong\n' "$U" >"$W/auth-bad"
+a -A "$W/auth-bad" ls "$SRV/share/up.bin"
+check "-A with a wrong password fails (3)" rc_is 3
+ASMB_PASSWORD=$PW a -U "$U" ls "$SRV/share/up.bin"
+check "ASMB_PASSWORD" eval 'rc_is 0 && grep -q "up\.bin$" "$W/out"'
+ASMB_PASSWORD=wrong a -U "$U" ls "$SRV/share/up.bin"
+check "ASMB_PASSWORD is used (a wrong one fails with 3)" rc_is 3
+
+# ------------------------------------------------------------------ guest, read-only
+a -N put "$W/uni.txt" "$SRV/guest/by-guest.txt"
+smbclient -N -p "$P" "//$H/guest" -c "get by-guest.txt $W/sc-guest.txt" >"$W/sc.out" 2>&1
+check "guest share with -N: put" eval 'rc_is 0 && cmp -s "$W/uni.txt" "$W/sc-guest.txt"'
+a -N ls "$SRV/guest"
+smbclient -N -p "$P" "//$H/guest" -c ls >"$W/sc.out" 2>&1
+check "guest share with -N: ls matches smbclient -N" \
+  eval 'rc_is 0 && sc_names | grep -qx by-guest.txt && [ "$(sc_names)" = "$(asmb_names)" ]'
+a -N put "$W/uni.txt" "$SRV/ro/nope.txt"
+check "read-only share: put fails (1, STATUS_ACCESS_DENIED)" \
+  eval 'rc_is 1 && err_has "asmb: STATUS_ACCESS_DENIED"'
+a -N get "$SRV/ro/readme.txt" -
+check "read-only share: get works" eval 'rc_is 0 && grep -q "read-only share" "$W/out"'
+
+# ------------------------------------------------------------------ exit statuses
+a ls "smb://$U:wrong@$H:$P/share"
+check "wrong password: exit 3 (STATUS_LOGON_FAILURE)" eval 'rc_is 3 && err_has "STATUS_LOGON_FAILURE"'
+a get "$URL/missing.txt" "$W/missing.txt"
+check "missing file: exit 1 with asmb: STATUS_OBJECT_NAME_NOT_FOUND" \
+  eval 'rc_is 1 && grep -q "^asmb: STATUS_OBJECT_NAME_NOT_FOUND" "$W/err"'
+check "a failed get leaves no local file" eval 'rc_is 1 && [ ! -e "$W/missing.txt" ]'
+a stat "$URL/missing.txt"
+check "stat of a missing file: exit 1" eval 'rc_is 1 && err_has "asmb: STATUS_OBJECT_NAME_NOT_FOUND"'
+a ls
+check "usage: no URL: exit 2" rc_is 2
+a frobnicate "$URL"
+check "usage: unknown command: exit 2" rc_is 2
+a ls --bogus "$URL"
+check "usage: unknown option: exit 2" rc_is 2
+a ls "http://$H/share"
+check "usage: not an smb:// URL: exit 2" rc_is 2
+a ls "$SRV"
+check "usage: URL without a share: exit 2" rc_is 2
+a get --append "$URL/up.bin"
+check "usage: option of another command: exit 2" rc_is 2
+a --timeout nope ls "$URL"
+check "usage: bad --timeout: exit 2" rc_is 2
+a ls "smb://$U:$PW@127.0.0.1:1/share"
+check "connection refused: exit 4" rc_is 4
+a --help
+check "--help: exit 0, usage on stdout" eval 'rc_is 0 && grep -q "^usage: asmb" "$W/out"'
+a put --help
+check "COMMAND --help" eval 'rc_is 0 && grep -q "put LOCAL|- URL" "$W/out" && grep -q -- "--append" "$W/out"'
+a --version
+check "--version" eval 'rc_is 0 && grep -qE "^asmb [0-9]+\.[0-9]+" "$W/out"'
+
+head -c 67108864 /dev/zero >"$W/big.bin"
+a put "$W/big.bin" "$URL/big.bin"
+if [ "$rc" != 0 ]; then
+  not_ok "timeout: uploading the 64 MiB file" "asmb rc=$rc"
+else
+  a --timeout 0.001 get "$URL/big.bin" "$W/big-got.bin"
+  case $rc in
+    5) check "--timeout 0.001 on a big get: exit 5" err_has "timed out" ;;
+    0) skip "--timeout 0.001 on a big get: exit 5" "finished within the timeout" ;;
+    *) not_ok "--timeout 0.001 on a big get: exit 5" "asmb rc=$rc" ;;
+  esac
+fi
+
+# ------------------------------------------------------------------ JSON escaping
+if have_python; then
+  if "$SAMBA_SH" run --extra 'mangled names = no' -- "$SELF" --json-escape "$ASMB" "$W" \
+    >"$W/esc.log" 2>&1; then
+    ok "ls --json escapes quote, backslash and control characters"
+  else
+    not_ok "ls --json escapes quote, backslash and control characters" "$(tail -n 3 "$W/esc.log")"
+  fi
+else
+  skip "ls --json escapes quote, backslash and control characters" "no python3"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

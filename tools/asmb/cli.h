@@ -1,0 +1,143 @@
+/* asmb command-line tool: shared declarations.
+ *
+ * main.c      options, help, dispatch
+ * url.c       smb:// URL parsing
+ * creds.c     credentials (-U, -W, -N, -A, ASMB_PASSWORD, prompt) and the connection
+ * commands.c  ls, stat, rm, mkdir, rmdir, mv, getacl, echo
+ * transfer.c  get, put
+ * output.c    text and JSON output, the progress bar
+ *
+ * No mutable globals: everything lives in the cli_opts given to each function. */
+#ifndef ASMB_CLI_H
+#define ASMB_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <asmb/asmb.h>
+#include <asmb/asmb_sync.h>
+
+enum { /* exit statuses */
+    CLI_OK = 0,
+    CLI_FAIL = 1,    /* the operation failed (server refusal, local file error) */
+    CLI_USAGE = 2,   /* bad command line */
+    CLI_AUTH = 3,    /* authentication failed */
+    CLI_CONN = 4,    /* could not connect, or the connection was lost */
+    CLI_TIMEOUT = 5  /* timed out */
+};
+
+enum { /* command-specific options, as bits (cli_opts.seen) */
+    OPT_OFFSET = 1,
+    OPT_LENGTH = 2,
+    OPT_APPEND = 4,
+    OPT_RECURSIVE = 8,
+    OPT_REPLACE = 16
+};
+
+/* Credentials from one source; NULL = not given. Heap strings. */
+typedef struct cli_creds {
+    char *user, *password, *domain;
+} cli_creds;
+
+typedef struct cli_opts {
+    cli_creds u_opt;      /* -U */
+    cli_creds a_file;     /* -A */
+    char *w_domain;       /* -W */
+    int no_password;      /* -N */
+    int port;             /* -p; default 445 */
+    uint16_t min_dialect, max_dialect;
+    int signing, encryption;
+    unsigned timeout_ms;  /* --timeout; 0 = library defaults */
+    int quiet, json, help, version;
+    /* command-specific */
+    unsigned seen;        /* OPT_* given */
+    uint64_t offset;
+    int64_t length;
+    /* the command and its positional arguments (pointers into argv) */
+    const char *command;
+    const char **args;
+    int nargs;
+} cli_opts;
+
+/* ---- url.c ---- */
+typedef struct cli_url {
+    cli_creds creds;  /* from the userinfo part */
+    char *host;       /* without brackets, percent-decoded */
+    int port;         /* 0 = not given */
+    char *share;      /* NULL = none */
+    char *path;       /* "" = the share's root; '/' separators as given, decoded */
+    int trailing_slash;
+} cli_url;
+
+/* 0, or -1 with a message in err. */
+int url_parse(const char *text, cli_url *out, char *err, size_t errlen);
+void url_free(cli_url *u);
+int url_is_smb(const char *text);
+/* A new string: the last non-empty component of a path ('/' or backslash
+ * separators), "" when none; NULL when out of memory. */
+char *path_basename(const char *path);
+/* A new string: path without its last component ("" when none). */
+char *path_dirname(const char *path);
+
+/* ---- creds.c ---- */
+typedef struct cli_session {
+    asmb_sync *sync;
+    cli_url url;
+    asmb_opts opts;
+    const asmb_opts *op; /* &opts with --timeout, else NULL */
+} cli_session;
+
+/* Parses "[DOMAIN\]USER[%PASSWORD]" (-U). */
+int creds_parse_user(const char *text, cli_creds *out);
+/* Reads an smbclient-style authentication file; 0 or -1 (message printed). */
+int creds_read_file(const char *file, cli_creds *out);
+void creds_free(cli_creds *c);
+/* session_open = session_parse (url_text; a share required when need_share)
+ * + session_connect (credentials, then connect and authenticate). Each returns
+ * CLI_OK or an exit status (message printed). session_close frees either. */
+int session_parse(const char *url_text, int need_share, cli_session *out);
+int session_connect(const cli_opts *o, cli_session *s);
+int session_open(const cli_opts *o, const char *url_text, int need_share, cli_session *out);
+void session_close(cli_session *s);
+/* Prints "asmb: MESSAGE" for a library failure; returns the exit status. */
+int report_error(const asmb_error *e);
+int exit_status_of(int code);
+/* Prints "asmb: FORMAT..." to stderr; returns status. */
+int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- commands.c, transfer.c ---- */
+int cmd_ls(const cli_opts *o);
+int cmd_stat(const cli_opts *o);
+int cmd_get(const cli_opts *o);
+int cmd_put(const cli_opts *o);
+int cmd_rm(const cli_opts *o);
+int cmd_mkdir(const cli_opts *o);
+int cmd_rmdir(const cli_opts *o);
+int cmd_mv(const cli_opts *o);
+int cmd_getacl(const cli_opts *o);
+int cmd_echo(const cli_opts *o);
+
+/* ---- output.c ---- */
+void out_entry_text(FILE *f, const asmb_file_info *e);
+void out_entry_json(FILE *f, const asmb_file_info *e);
+void out_stat_text(FILE *f, const asmb_file_info *e);
+void out_security_text(FILE *f, const asmb_security *sec);
+void out_security_json(FILE *f, const asmb_security *sec);
+void out_json_string(FILE *f, const char *s);
+/* "2026-01-02T03:04:05Z" (frac = 0) or "2026-01-02T03:04:05.1234567Z". */
+void out_iso_time(char *buf, size_t len, uint64_t filetime, int frac);
+
+typedef struct progress {
+    int enabled;
+    uint64_t done, total;
+    int total_known;
+    double start, last_draw; /* monotonic seconds */
+    int drawn;
+} progress;
+
+void progress_init(progress *p, int enabled, uint64_t total, int total_known);
+void progress_add(progress *p, uint64_t n);
+/* Final redraw and newline (when enabled). */
+void progress_finish(progress *p);
+
+#endif

@@ -1,0 +1,273 @@
+/* ls, stat, rm, mkdir, rmdir, mv, getacl, echo. Each opens a session from
+ * its URL, runs one or two blocking operations and prints the outcome. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli.h"
+
+static int is_dot(const char *name) { return !strcmp(name, ".") || !strcmp(name, ".."); }
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const asmb_file_info *)a)->filename, ((const asmb_file_info *)b)->filename);
+}
+
+static void print_entries(const cli_opts *o, asmb_file_info *e, size_t n)
+{
+    qsort(e, n, sizeof *e, cmp_entry);
+    int first = 1;
+    if (o->json) fputc('[', stdout);
+    for (size_t i = 0; i < n; i++) {
+        if (is_dot(e[i].filename)) continue;
+        if (o->json) {
+            fputs(first ? "\n  " : ",\n  ", stdout);
+            out_entry_json(stdout, &e[i]);
+        } else {
+            out_entry_text(stdout, &e[i]);
+        }
+        first = 0;
+    }
+    if (o->json) fputs(first ? "]\n" : "\n]\n", stdout);
+}
+
+static int list_dir(const cli_opts *o, cli_session *s, const char *dir, const char *pattern)
+{
+    asmb_error e;
+    asmb_file_list *list = NULL;
+    if (asmb_sync_list_path(s->sync, s->url.share, dir, ASMB_SEARCH_DEFAULT, pattern, s->op,
+                            &list, &e))
+        return report_error(&e);
+    print_entries(o, list->entries, list->count);
+    asmb_file_list_free(list);
+    return CLI_OK;
+}
+
+/* ls URL [PATTERN]: a wildcard in the URL's last component is a pattern too. */
+int cmd_ls(const cli_opts *o)
+{
+    cli_session s;
+    int status = session_open(o, o->args[0], 1, &s);
+    if (status) return status;
+    const char *pattern = o->nargs > 1 ? o->args[1] : NULL;
+    char *base = path_basename(s.url.path), *dir = NULL;
+    if (!pattern && base && strpbrk(base, "*?")) {
+        dir = path_dirname(s.url.path);
+        pattern = base;
+    }
+    if (pattern) {
+        status = list_dir(o, &s, dir ? dir : s.url.path, pattern);
+    } else {
+        asmb_file_info info;
+        asmb_error e;
+        if (asmb_sync_get_attributes(s.sync, s.url.share, s.url.path, s.op, &info, &e)) {
+            status = report_error(&e);
+        } else if (info.is_directory) {
+            status = list_dir(o, &s, s.url.path, NULL);
+            asmb_file_info_clear(&info);
+        } else {
+            print_entries(o, &info, 1);
+            asmb_file_info_clear(&info);
+        }
+    }
+    free(base);
+    free(dir);
+    session_close(&s);
+    return status;
+}
+
+int cmd_stat(const cli_opts *o)
+{
+    cli_session s;
+    int status = session_open(o, o->args[0], 1, &s);
+    if (status) return status;
+    asmb_file_info info;
+    asmb_error e;
+    if (asmb_sync_get_attributes(s.sync, s.url.share, s.url.path, s.op, &info, &e)) {
+        status = report_error(&e);
+    } else {
+        if (o->json) {
+            out_entry_json(stdout, &info);
+            fputc('\n', stdout);
+        } else {
+            out_stat_text(stdout, &info);
+        }
+        asmb_file_info_clear(&info);
+    }
+    session_close(&s);
+    return status;
+}
+
+/* Opens a session whose URL must name something below the share's root. */
+static int open_with_path(const cli_opts *o, const char *url, cli_session *s)
+{
+    int status = session_open(o, url, 1, s);
+    if (status) return status;
+    if (s->url.path[strspn(s->url.path, "/\\")] == 0) {
+        session_close(s);
+        return cli_error(CLI_USAGE, "%s: the URL must name a path inside the share", o->command);
+    }
+    return CLI_OK;
+}
+
+/* Nothing was deleted: say why (the server's error for a missing file). */
+static int explain_no_match(cli_session *s)
+{
+    char *base = path_basename(s->url.path);
+    int wild = base && strpbrk(base, "*?");
+    free(base);
+    if (wild) return cli_error(CLI_FAIL, "no match for '%s'", s->url.path);
+    asmb_file_info info;
+    asmb_error e;
+    if (asmb_sync_get_attributes(s->sync, s->url.share, s->url.path, s->op, &info, &e))
+        return report_error(&e);
+    int dir = info.is_directory;
+    asmb_file_info_clear(&info);
+    if (dir) return cli_error(CLI_FAIL, "'%s' is a directory (use rmdir, or rm -r)", s->url.path);
+    return cli_error(CLI_FAIL, "'%s' was not deleted", s->url.path);
+}
+
+int cmd_rm(const cli_opts *o)
+{
+    cli_session s;
+    int status = open_with_path(o, o->args[0], &s);
+    if (status) return status;
+    uint64_t count = 0;
+    asmb_error e;
+    if (asmb_sync_delete_files(s.sync, s.url.share, s.url.path, !!(o->seen & OPT_RECURSIVE),
+                               s.op, &count, &e))
+        status = report_error(&e);
+    else if (count == 0)
+        status = explain_no_match(&s);
+    session_close(&s);
+    return status;
+}
+
+int cmd_mkdir(const cli_opts *o)
+{
+    cli_session s;
+    int status = open_with_path(o, o->args[0], &s);
+    if (status) return status;
+    asmb_error e;
+    if (asmb_sync_create_directory(s.sync, s.url.share, s.url.path, s.op, &e))
+        status = report_error(&e);
+    session_close(&s);
+    return status;
+}
+
+int cmd_rmdir(const cli_opts *o)
+{
+    cli_session s;
+    int status = open_with_path(o, o->args[0], &s);
+    if (status) return status;
+    asmb_error e;
+    if (asmb_sync_delete_directory(s.sync, s.url.share, s.url.path, s.op, &e))
+        status = report_error(&e);
+    session_close(&s);
+    return status;
+}
+
+/* NEWPATH: a path from the share's root, or an smb:// URL of the same share. */
+static int target_path(const cli_opts *o, const cli_url *src, char **out)
+{
+    const char *arg = o->args[1];
+    *out = NULL;
+    if (!url_is_smb(arg)) {
+        *out = strdup(arg);
+    } else {
+        cli_url u;
+        char err[256];
+        if (url_parse(arg, &u, err, sizeof err)) return cli_error(CLI_USAGE, "%s", err);
+        int same_port = (u.port ? u.port : o->port) == (src->port ? src->port : o->port);
+        if (strcasecmp(u.host, src->host) || !same_port || !u.share ||
+            strcasecmp(u.share, src->share)) {
+            url_free(&u);
+            return cli_error(CLI_USAGE, "mv: NEWPATH must be on the same server and share");
+        }
+        *out = u.path;
+        u.path = NULL;
+        url_free(&u);
+    }
+    if (!*out) return cli_error(CLI_FAIL, "out of memory");
+    if ((*out)[strspn(*out, "/\\")] == 0) {
+        free(*out);
+        *out = NULL;
+        return cli_error(CLI_USAGE, "mv: NEWPATH must name a path inside the share");
+    }
+    return CLI_OK;
+}
+
+int cmd_mv(const cli_opts *o)
+{
+    cli_session s;
+    int status = open_with_path(o, o->args[0], &s);
+    if (status) return status;
+    char *to = NULL;
+    status = target_path(o, &s.url, &to);
+    asmb_error e;
+    int flags = (o->seen & OPT_REPLACE) ? ASMB_RENAME_REPLACE : 0;
+    if (!status && asmb_sync_rename(s.sync, s.url.share, s.url.path, to, flags, s.op, &e))
+        status = report_error(&e);
+    free(to);
+    session_close(&s);
+    return status;
+}
+
+int cmd_getacl(const cli_opts *o)
+{
+    cli_session s;
+    int status = session_open(o, o->args[0], 1, &s);
+    if (status) return status;
+    asmb_security *sec = NULL;
+    asmb_error e;
+    if (asmb_sync_get_security(s.sync, s.url.share, s.url.path, s.op, &sec, &e)) {
+        status = report_error(&e);
+    } else {
+        if (o->json) out_security_json(stdout, sec);
+        else out_security_text(stdout, sec);
+        asmb_security_free(sec);
+    }
+    session_close(&s);
+    return status;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static const char *cipher_name(int cipher)
+{
+    static const char *const names[] = {"", "AES-128-CCM", "AES-128-GCM", "AES-256-CCM",
+                                        "AES-256-GCM"};
+    return cipher > 0 && cipher < 5 ? names[cipher] : "?";
+}
+
+/* echo smb://HOST[:PORT]: connect, authenticate, one ECHO. */
+int cmd_echo(const cli_opts *o)
+{
+    cli_session s;
+    int status = session_open(o, o->args[0], 0, &s);
+    if (status) return status;
+    asmb_error e;
+    double t0 = now_ms();
+    if (asmb_sync_echo(s.sync, s.op, &e)) {
+        status = report_error(&e);
+    } else {
+        double ms = now_ms() - t0;
+        asmb_conn_info info;
+        memset(&info, 0, sizeof info);
+        asmb_conn_info_get(asmb_sync_conn(s.sync), &info);
+        int v6 = strchr(s.url.host, ':') != NULL;
+        printf("%s%s%s:%d: echo ok, %s%s%s%s%s%s, %.2f ms\n", v6 ? "[" : "", s.url.host,
+               v6 ? "]" : "", s.url.port ? s.url.port : o->port, asmb_dialect_name(info.dialect),
+               info.is_guest ? ", guest" : "", info.is_anonymous ? ", anonymous" : "",
+               info.signing ? ", signed" : "", info.cipher ? ", encrypted " : "",
+               info.cipher ? cipher_name(info.cipher) : "", ms);
+    }
+    session_close(&s);
+    return status;
+}

@@ -1,0 +1,271 @@
+/* Credentials and the connection.
+ *
+ * User:     -U, else the URL's, else -A's; none = anonymous.
+ * Domain:   -U's (DOMAIN\USER), else -W, else the URL's, else -A's.
+ * Password: -U's, else the URL's, else -A's, else $ASMB_PASSWORD (not with -N),
+ *           else, with a user, a terminal on stdin and no -N, a prompt without
+ *           echo; else empty. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cli_error(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("asmb: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return status;
+}
+
+int exit_status_of(int code)
+{
+    switch (code) {
+    case 0: return CLI_OK;
+    case ASMB_EAUTH: return CLI_AUTH;
+    case ASMB_ECONNREFUSED:
+    case ASMB_ERESOLVE:
+    case ASMB_ECONNRESET:
+    case ASMB_EIO:
+    case ASMB_ENOTCONN: return CLI_CONN;
+    case ASMB_ETIMEDOUT: return CLI_TIMEOUT;
+    default: return CLI_FAIL;
+    }
+}
+
+int report_error(const asmb_error *e)
+{
+    if (e->message[0]) cli_error(0, "%s", e->message);
+    else cli_error(0, "%s: %s", asmb_err_name(e->code), asmb_strerror(e->code));
+    return exit_status_of(e->code);
+}
+
+static void wipe(char *s)
+{
+    if (!s) return;
+    volatile char *v = s;
+    while (*v) *v++ = 0;
+}
+
+void creds_free(cli_creds *c)
+{
+    wipe(c->password);
+    free(c->user);
+    free(c->password);
+    free(c->domain);
+    c->user = c->password = c->domain = NULL;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+/* "DOMAIN\USER" or "DOMAIN/USER" (len bytes) into c->domain (if still unset) and c->user. */
+static int split_user(const char *s, size_t len, cli_creds *c)
+{
+    size_t sep = 0;
+    while (sep < len && s[sep] != '\\' && s[sep] != '/') sep++;
+    if (sep < len) {
+        if (!c->domain && sep > 0 && !(c->domain = dup_n(s, sep))) return -1;
+        s += sep + 1;
+        len -= sep + 1;
+    }
+    free(c->user);
+    c->user = len ? dup_n(s, len) : NULL;
+    return len && !c->user ? -1 : 0;
+}
+
+int creds_parse_user(const char *text, cli_creds *out)
+{
+    creds_free(out);
+    const char *pct = strchr(text, '%');
+    size_t ulen = pct ? (size_t)(pct - text) : strlen(text);
+    if (split_user(text, ulen, out)) return -1;
+    if (pct && !(out->password = strdup(pct + 1))) return -1;
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    size_t n = strlen(s);
+    while (n && strchr(" \t\r\n", s[n - 1])) s[--n] = 0;
+    return s;
+}
+
+/* One "key = value" line of an authentication file. */
+static int auth_line(char *line, cli_creds *c, char **user)
+{
+    char *eq = strchr(line, '=');
+    char *key = trim(line);
+    if (!eq || !*key || *key == '#' || *key == ';') return 0;
+    *eq = 0;
+    key = trim(key);
+    char *val = trim(eq + 1), **dst = NULL;
+    if (!strcasecmp(key, "username")) dst = user;
+    else if (!strcasecmp(key, "password")) dst = &c->password;
+    else if (!strcasecmp(key, "domain")) dst = &c->domain;
+    if (!dst) return 0;
+    if (*dst) wipe(*dst);
+    free(*dst);
+    *dst = strdup(val);
+    return *dst ? 0 : -1;
+}
+
+int creds_read_file(const char *file, cli_creds *out)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) return cli_error(-1, "-A %s: %s", file, strerror(errno));
+    creds_free(out);
+    char line[1024], *user = NULL;
+    int rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) rc = auth_line(line, out, &user);
+    wipe(line);
+    fclose(f);
+    if (!rc && user) rc = split_user(user, strlen(user), out);
+    free(user);
+    if (rc) return cli_error(-1, "-A %s: out of memory", file);
+    return 0;
+}
+
+/* Reads a line from the terminal on stdin without echo. NULL on end of file;
+ * ^C restores the terminal and then interrupts the process. */
+static char *prompt_password(const char *user, const char *host)
+{
+    struct termios old, raw;
+    if (tcgetattr(0, &old)) return NULL;
+    raw = old;
+    raw.c_lflag &= ~(tcflag_t)(ECHO | ICANON | ISIG);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    fprintf(stderr, "Password for %s@%s: ", user, host);
+    fflush(stderr);
+    if (tcsetattr(0, TCSANOW, &raw)) return NULL;
+    char buf[512];
+    size_t n = 0;
+    int done = 0, interrupted = 0;
+    while (!done) {
+        unsigned char ch;
+        ssize_t r = read(0, &ch, 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0 || (ch == old.c_cc[VEOF] && n == 0)) done = -1;
+        else if (ch == '\n' || ch == '\r') done = 1;
+        else if (ch == old.c_cc[VINTR]) done = -1, interrupted = 1;
+        else if (ch == old.c_cc[VERASE] || ch == 0x7f || ch == 0x08) {
+            while (n && ((unsigned char)buf[n - 1] & 0xC0) == 0x80) n--; /* UTF-8 tail */
+            if (n) n--;
+        } else if (ch == old.c_cc[VKILL]) n = 0;
+        else if (n < sizeof buf - 1) buf[n++] = (char)ch;
+    }
+    tcsetattr(0, TCSANOW, &old);
+    fputc('\n', stderr);
+    buf[n] = 0;
+    char *pw = done > 0 ? strdup(buf) : NULL;
+    volatile char *v = buf;
+    for (size_t i = 0; i < sizeof buf; i++) v[i] = 0;
+    if (interrupted) raise(SIGINT);
+    return pw;
+}
+
+static int dup_opt(const char *s, char **dst)
+{
+    *dst = s ? strdup(s) : NULL;
+    return s && !*dst ? -1 : 0;
+}
+
+/* Builds the credentials to use (see the top of this file). */
+static int resolve_creds(const cli_opts *o, const cli_url *u, cli_creds *out)
+{
+    const cli_creds *src[3] = {&o->u_opt, &u->creds, &o->a_file};
+    const char *user = NULL, *pass = NULL, *dom;
+    for (int i = 0; i < 3; i++) {
+        if (!user) user = src[i]->user;
+        if (!pass) pass = src[i]->password;
+    }
+    dom = o->u_opt.domain    ? o->u_opt.domain
+          : o->w_domain      ? o->w_domain
+          : u->creds.domain  ? u->creds.domain
+                             : o->a_file.domain;
+    if (!pass && !o->no_password) pass = getenv("ASMB_PASSWORD");
+    if (!pass && o->no_password) pass = "";
+    memset(out, 0, sizeof *out);
+    if (!user) return CLI_OK; /* anonymous */
+    if (dup_opt(user, &out->user) || dup_opt(dom, &out->domain) || dup_opt(pass, &out->password))
+        return cli_error(CLI_FAIL, "out of memory");
+    if (!pass && isatty(0)) {
+        out->password = prompt_password(user, u->host);
+        if (!out->password) return cli_error(CLI_USAGE, "no password entered");
+    }
+    return CLI_OK;
+}
+
+int session_parse(const char *url_text, int need_share, cli_session *s)
+{
+    char err[256];
+    memset(s, 0, sizeof *s);
+    if (url_parse(url_text, &s->url, err, sizeof err)) return cli_error(CLI_USAGE, "%s", err);
+    if (need_share && !s->url.share) {
+        url_free(&s->url);
+        return cli_error(CLI_USAGE, "the URL names no share: %s", url_text);
+    }
+    return CLI_OK;
+}
+
+int session_connect(const cli_opts *o, cli_session *s)
+{
+    cli_creds c;
+    int status = resolve_creds(o, &s->url, &c);
+    if (status) {
+        creds_free(&c);
+        return status;
+    }
+    asmb_config cfg;
+    asmb_config_init(&cfg);
+    cfg.username = c.user;
+    cfg.password = c.password;
+    cfg.domain = c.domain;
+    cfg.min_dialect = o->min_dialect;
+    cfg.max_dialect = o->max_dialect;
+    cfg.signing = o->signing;
+    cfg.encryption = o->encryption;
+    if (o->timeout_ms)
+        cfg.connect_timeout_ms = cfg.auth_timeout_ms = cfg.op_timeout_ms = o->timeout_ms;
+    asmb_error e;
+    memset(&e, 0, sizeof e);
+    s->sync = asmb_sync_connect(s->url.host, s->url.port ? s->url.port : o->port, &cfg, &e);
+    creds_free(&c);
+    if (!s->sync) return report_error(&e);
+    s->opts.timeout_ms = o->timeout_ms;
+    s->op = o->timeout_ms ? &s->opts : NULL;
+    return CLI_OK;
+}
+
+int session_open(const cli_opts *o, const char *url_text, int need_share, cli_session *s)
+{
+    int status = session_parse(url_text, need_share, s);
+    if (!status) status = session_connect(o, s);
+    if (status) url_free(&s->url);
+    return status;
+}
+
+void session_close(cli_session *s)
+{
+    if (s->sync) asmb_sync_close(s->sync);
+    url_free(&s->url);
+    s->sync = NULL;
+}

@@ -1,0 +1,260 @@
+/* get and put: the sink and source count bytes for the progress bar. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define STATUS_OBJECT_NAME_NOT_FOUND 0xC0000034u
+
+static int show_progress(const cli_opts *o) { return !o->quiet && isatty(2); }
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    int sep = n && dir[n - 1] != '/' && dir[n - 1] != '\\';
+    char *p = malloc(n + (size_t)sep + strlen(name) + 1);
+    if (p) sprintf(p, "%s%s%s", dir, sep ? "/" : "", name);
+    return p;
+}
+
+/* Reports a local I/O error (silently for a closed pipe on stdout). */
+static int local_error(const char *name, int err)
+{
+    if (err == EPIPE && !name) return CLI_FAIL;
+    return cli_error(CLI_FAIL, "%s: %s", name ? name : "standard output", strerror(err));
+}
+
+/* ---- get ---- */
+
+typedef struct get_sink {
+    const char *local; /* NULL = stdout */
+    int fd, opened, err;
+    progress pg;
+} get_sink;
+
+/* Opened at the first byte, so that a failed retrieve leaves no empty file
+ * and does not truncate an existing one. */
+static int open_local(get_sink *g)
+{
+    if (g->opened) return 0;
+    g->fd = g->local ? open(g->local, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : 1;
+    if (g->fd < 0) {
+        g->err = errno;
+        return -1;
+    }
+    g->opened = 1;
+    return 0;
+}
+
+static int sink_write(void *arg, const void *data, size_t len)
+{
+    get_sink *g = arg;
+    const char *p = data;
+    if (open_local(g)) return -1;
+    while (len) {
+        ssize_t n = write(g->fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            g->err = errno;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+        progress_add(&g->pg, (uint64_t)n);
+    }
+    return 0;
+}
+
+/* The local file: LOCAL, LOCAL/BASENAME when LOCAL is a directory, BASENAME
+ * when absent; *out = NULL for "-" (stdout). */
+static int local_target(const cli_opts *o, const char *remote, char **out)
+{
+    const char *arg = o->nargs > 1 ? o->args[1] : NULL;
+    struct stat st;
+    *out = NULL;
+    if (arg && !strcmp(arg, "-")) return CLI_OK;
+    char *base = path_basename(remote);
+    if (!base) return cli_error(CLI_FAIL, "out of memory");
+    if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+        free(base);
+        return cli_error(CLI_USAGE, "get: the URL must name a file");
+    }
+    if (!arg) *out = strdup(base);
+    else if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) *out = join(arg, base);
+    else *out = strdup(arg);
+    free(base);
+    return *out ? CLI_OK : cli_error(CLI_FAIL, "out of memory");
+}
+
+/* Bytes the retrieve should deliver, for the progress bar. */
+static int expected_size(cli_session *s, const cli_opts *o, uint64_t *total)
+{
+    asmb_file_info info;
+    asmb_error e;
+    if (asmb_sync_get_attributes(s->sync, s->url.share, s->url.path, s->op, &info, &e)) return 0;
+    *total = info.file_size > o->offset ? info.file_size - o->offset : 0;
+    if ((o->seen & OPT_LENGTH) && (uint64_t)o->length < *total) *total = (uint64_t)o->length;
+    asmb_file_info_clear(&info);
+    return 1;
+}
+
+static int retrieve(const cli_opts *o, cli_session *s, get_sink *g)
+{
+    uint64_t total = 0;
+    int known = show_progress(o) && expected_size(s, o, &total);
+    progress_init(&g->pg, show_progress(o), total, known);
+    asmb_sink sink = {sink_write, g, -1};
+    asmb_error e;
+    int64_t len = (o->seen & OPT_LENGTH) ? o->length : -1;
+    int rc = asmb_sync_retrieve(s->sync, s->url.share, s->url.path, &sink, o->offset, len, s->op,
+                                NULL, &e);
+    if (rc && g->pg.drawn) fputc('\n', stderr);
+    if (rc) return g->err ? local_error(g->local, g->err) : report_error(&e);
+    if (open_local(g)) return local_error(g->local, g->err); /* an empty file */
+    progress_finish(&g->pg);
+    return CLI_OK;
+}
+
+int cmd_get(const cli_opts *o)
+{
+    cli_session s;
+    get_sink g;
+    char *local = NULL;
+    memset(&g, 0, sizeof g);
+    int status = session_parse(o->args[0], 1, &s);
+    if (!status) status = local_target(o, s.url.path, &local);
+    if (!status) status = session_connect(o, &s);
+    if (!status) {
+        g.local = local;
+        status = retrieve(o, &s, &g);
+    }
+    if (g.opened && local && close(g.fd) && !status) status = local_error(local, errno);
+    if (!local && fflush(stdout) && !status) status = local_error(NULL, errno);
+    free(local);
+    session_close(&s);
+    return status;
+}
+
+/* ---- put ---- */
+
+typedef struct put_source {
+    int fd, err;
+    progress pg;
+} put_source;
+
+/* Fills buf (fewer bytes only at the end), so that pipes give full-size writes. */
+static long source_read(void *arg, void *buf, size_t len)
+{
+    put_source *p = arg;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(p->fd, (char *)buf + got, len - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            p->err = errno;
+            return -1;
+        }
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    progress_add(&p->pg, got);
+    return (long)got;
+}
+
+/* The remote path: the URL's, plus LOCAL's basename when it ends with '/'. */
+static int remote_target(const char *local, const cli_url *u, char **out)
+{
+    *out = NULL;
+    if (u->path[strspn(u->path, "/\\")] && !u->trailing_slash) {
+        *out = strdup(u->path);
+    } else {
+        if (!strcmp(local, "-"))
+            return cli_error(CLI_USAGE, "put: the URL must name the remote file for standard input");
+        char *base = path_basename(local);
+        if (base && (!*base || !strcmp(base, ".") || !strcmp(base, ".."))) {
+            free(base);
+            return cli_error(CLI_USAGE, "put: LOCAL must name a file");
+        }
+        *out = base ? join(u->path, base) : NULL;
+        free(base);
+    }
+    return *out ? CLI_OK : cli_error(CLI_FAIL, "out of memory");
+}
+
+static int open_source(const char *local, put_source *p, uint64_t *size, int *known)
+{
+    struct stat st;
+    p->fd = strcmp(local, "-") ? open(local, O_RDONLY | O_CLOEXEC) : 0;
+    if (p->fd < 0) return local_error(local, errno);
+    if (fstat(p->fd, &st)) return local_error(local, errno);
+    if (S_ISDIR(st.st_mode)) return local_error(local, EISDIR);
+    off_t pos = S_ISREG(st.st_mode) ? lseek(p->fd, 0, SEEK_CUR) : -1;
+    *known = pos >= 0 && pos <= st.st_size;
+    *size = *known ? (uint64_t)(st.st_size - pos) : 0;
+    return CLI_OK;
+}
+
+/* Where to write: --append at the remote size, --offset N, else truncate. */
+static int store_offset(const cli_opts *o, cli_session *s, const char *path, uint64_t *offset,
+                        int *flags)
+{
+    *offset = o->offset;
+    *flags = (o->seen & (OPT_OFFSET | OPT_APPEND)) ? 0 : ASMB_STORE_TRUNCATE;
+    if (!(o->seen & OPT_APPEND)) return CLI_OK;
+    asmb_file_info info;
+    asmb_error e;
+    if (asmb_sync_get_attributes(s->sync, s->url.share, path, s->op, &info, &e)) {
+        if (e.code == ASMB_EFAILURE && e.ntstatus == STATUS_OBJECT_NAME_NOT_FOUND) {
+            *offset = 0; /* a new file */
+            return CLI_OK;
+        }
+        return report_error(&e);
+    }
+    *offset = info.file_size;
+    asmb_file_info_clear(&info);
+    return CLI_OK;
+}
+
+static int store(const cli_opts *o, cli_session *s, const char *path, put_source *p,
+                 uint64_t size, int known)
+{
+    uint64_t offset;
+    int flags;
+    int status = store_offset(o, s, path, &offset, &flags);
+    if (status) return status;
+    progress_init(&p->pg, show_progress(o), size, known);
+    asmb_source src = {source_read, p, -1};
+    asmb_error e;
+    if (asmb_sync_store(s->sync, s->url.share, path, &src, offset, flags, s->op, NULL, &e)) {
+        if (p->pg.drawn) fputc('\n', stderr);
+        return p->err ? local_error(o->args[0], p->err) : report_error(&e);
+    }
+    progress_finish(&p->pg);
+    return CLI_OK;
+}
+
+int cmd_put(const cli_opts *o)
+{
+    cli_session s;
+    put_source p;
+    char *path = NULL;
+    uint64_t size = 0;
+    int known = 0;
+    memset(&p, 0, sizeof p);
+    p.fd = -1;
+    if ((o->seen & OPT_APPEND) && (o->seen & OPT_OFFSET))
+        return cli_error(CLI_USAGE, "put: --append and --offset exclude each other");
+    int status = session_parse(o->args[1], 1, &s);
+    if (!status) status = remote_target(o->args[0], &s.url, &path);
+    if (!status) status = open_source(o->args[0], &p, &size, &known);
+    if (!status) status = session_connect(o, &s);
+    if (!status) status = store(o, &s, path, &p, size, known);
+    if (p.fd > 0) close(p.fd);
+    free(path);
+    session_close(&s);
+    return status;
+}
