@@ -21,6 +21,9 @@ ASMB_API void asmb_config_init(asmb_config *cfg)
     cfg->connect_timeout_ms = 10000;
     cfg->auth_timeout_ms = 10000;
     cfg->op_timeout_ms = 30000;
+    cfg->credit_target = 512;
+    cfg->io_size = 1024 * 1024;
+    cfg->io_window = 4;
 }
 
 /* Cuts an incomplete UTF-8 sequence left at the end by a truncating snprintf. */
@@ -61,6 +64,11 @@ static int copy_config(asmb_conn *c, const asmb_config *in)
     if (!g->connect_timeout_ms) g->connect_timeout_ms = 10000;
     if (!g->auth_timeout_ms) g->auth_timeout_ms = 10000;
     if (!g->op_timeout_ms) g->op_timeout_ms = 30000;
+    if (!g->credit_target) g->credit_target = 512;
+    if (g->credit_target > 8192) g->credit_target = 8192;
+    if (!g->io_size) g->io_size = 1024 * 1024;
+    if (!g->io_window) g->io_window = 4;
+    if (g->io_window > 64) g->io_window = 64;
     c->user = asmb__strdup(g->username ? g->username : "");
     c->pass = asmb__strdup(g->password ? g->password : "");
     c->domain = asmb__strdup(g->domain ? g->domain : "");
@@ -79,6 +87,11 @@ static void conn_destroy(asmb_conn *c)
         asmb_frame *n = f->next;
         asmb__frame_free(f);
         f = n;
+    }
+    while (c->pool) {
+        asmb_frame *n = c->pool->next;
+        asmb__frame_free(c->pool);
+        c->pool = n;
     }
     asmb__ntlm_free(c->ntlm);
     asmb__enc_free(c);

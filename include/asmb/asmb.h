@@ -82,6 +82,13 @@ typedef struct asmb_config {
     unsigned connect_timeout_ms; /* DNS + TCP connect; default 10000 */
     unsigned auth_timeout_ms;    /* negotiate + session setup; default 10000 */
     unsigned op_timeout_ms;      /* operations called with opts == NULL; default 30000 */
+    /* Throughput (0 = default): credits the client keeps asking for (512);
+     * bytes per READ/WRITE (1 MiB, capped by the server's maximum and by the
+     * dialect: 64 KiB without multi-credit requests); READs or WRITEs kept in
+     * flight per transfer (4). */
+    unsigned credit_target;
+    unsigned io_size;
+    unsigned io_window;
 } asmb_config;
 
 /* Fills every field with its default. */

@@ -76,6 +76,7 @@ struct asmb_req {
      * CLOSE a handle that was opened after all). */
     void (*on_late)(asmb_req *r, const asmb_reply *rep);
     void *ctx;
+    size_t size_hint; /* body bytes the encoder will write, when large */
     /* Small inline storage for encoders (e.g. a path). */
     void *data;
     void (*data_free)(void *);
@@ -112,9 +113,13 @@ typedef struct asmb_transport_ops {
 typedef struct asmb_frame {
     struct asmb_frame *next;
     size_t off, len; /* the bytes to write are data[off, len) */
+    size_t cap;      /* allocated size of data */
     uint8_t *data;
 } asmb_frame;
 void asmb__frame_free(asmb_frame *f);
+/* A written frame: large buffers go back to the connection's pool (fresh
+ * megabyte buffers would fault their pages in on every request). */
+void asmb__frame_release(asmb_conn *c, asmb_frame *f);
 
 enum {
     ASMB_ST_IDLE, ASMB_ST_CONNECTING, ASMB_ST_NEGOTIATE, ASMB_ST_SESSION, ASMB_ST_READY,
@@ -169,6 +174,8 @@ struct asmb_conn {
 
     /* output */
     asmb_frame *out_head, *out_tail;
+    asmb_frame *pool; /* spare large frame buffers */
+    unsigned npool;
 
     /* input: one buffer holding a partial frame */
     uint8_t *rx;

@@ -9,7 +9,6 @@
 #include "../ntstatus.h"
 #include "conn.h"
 
-#define CREDIT_TARGET 128u         /* credits the client keeps asking for */
 #define RX_CHUNK (256u * 1024u)    /* receive space offered for small frames */
 #define FRAME_MAX 0xFFFFFFu        /* 24-bit direct-TCP length (MS-SMB2 2.1) */
 
@@ -103,6 +102,36 @@ void asmb__frame_free(asmb_frame *f)
     asmb__free(f);
 }
 
+#define POOL_MIN (256u * 1024u)
+#define POOL_MAX 8u
+
+void asmb__frame_release(asmb_conn *c, asmb_frame *f)
+{
+    if (f->cap < POOL_MIN || c->npool >= POOL_MAX) {
+        asmb__frame_free(f);
+        return;
+    }
+    f->next = c->pool;
+    c->pool = f;
+    c->npool++;
+}
+
+/* A writer over a pooled buffer of at least n bytes, when one fits. */
+static void pool_take(asmb_conn *c, asmb_wr *w, size_t n)
+{
+    for (asmb_frame **p = &c->pool; *p; p = &(*p)->next) {
+        if ((*p)->cap < n) continue;
+        asmb_frame *f = *p;
+        *p = f->next;
+        c->npool--;
+        w->data = f->data;
+        w->cap = f->cap;
+        asmb__free(f);
+        return;
+    }
+    asmb_wr_reserve(w, n);
+}
+
 void asmb__eng_output(asmb_conn *c, asmb_frame *f)
 {
     f->next = NULL;
@@ -142,6 +171,7 @@ static int emit(asmb_conn *c, asmb_wr *w, int encrypt)
     nbt[2] = (uint8_t)(mlen >> 8);
     nbt[3] = (uint8_t)mlen;
     f->len = w->len;
+    f->cap = w->cap;
     f->data = asmb_wr_take(w);
     asmb__eng_output(c, f);
     return 0;
@@ -151,7 +181,7 @@ static uint16_t credit_request(const asmb_conn *c, uint16_t charge)
 {
     uint32_t have = c->credits + c->inflight;
     uint32_t ask = charge;
-    if (have < CREDIT_TARGET) ask += CREDIT_TARGET - have;
+    if (have < c->cfg.credit_target) ask += c->cfg.credit_target - have;
     return (uint16_t)(ask > 0xFFFF ? 0xFFFF : ask);
 }
 
@@ -159,6 +189,7 @@ static int send_one(asmb_conn *c, asmb_req *r)
 {
     asmb_wr w;
     asmb_wr_init(&w);
+    if (r->size_hint >= POOL_MIN) pool_take(c, &w, PREFIX + SMB2_HDR_LEN + r->size_hint);
     if (!asmb_wr_space(&w, PREFIX + SMB2_HDR_LEN)) return ASMB_ENOMEM;
     int rc = r->encode(r, &w);
     if (rc || w.err) {
@@ -415,13 +446,10 @@ void asmb__eng_rx_done(asmb_conn *c, size_t n)
         c->rx_len = 0;
         return;
     }
+    /* The buffer is kept (large frames come in runs: re-allocating each one
+     * would fault fresh pages in every time). */
     memmove(c->rx, c->rx + off, c->rx_len - off);
     c->rx_len -= off;
-    if (c->rx_len == 0 && c->rx_cap > RX_CHUNK) { /* give back a large frame's buffer */
-        asmb__free(c->rx);
-        c->rx = NULL;
-        c->rx_cap = 0;
-    }
     pump(c);
     if (c->tp) c->tp->rearm(c);
 }

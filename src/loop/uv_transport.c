@@ -98,7 +98,7 @@ static void write_done(uv_write_t *req, int status)
     uvt *t = req->data;
     while (w->frames) {
         asmb_frame *n = w->frames->next;
-        asmb__frame_free(w->frames);
+        asmb__frame_release(t->c, w->frames);
         w->frames = n;
     }
     asmb__free(w);

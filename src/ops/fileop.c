@@ -78,7 +78,7 @@ const char *asmb__path_last(const char *path)
 uint32_t asmb__io_chunk(const asmb_conn *c, uint32_t server_max)
 {
     int mtu = c->info.dialect >= ASMB_SMB2_10 && (c->server_caps & SMB2_GLOBAL_CAP_LARGE_MTU);
-    uint32_t want = mtu ? 1024u * 1024u : 65536u;
+    uint32_t want = mtu ? c->cfg.io_size : 65536u;
     if (server_max && server_max < want) want = server_max;
     return want < 4096 ? 4096 : want;
 }
@@ -274,8 +274,16 @@ int asmb__fop_send(asmb_fop *f, uint16_t command, uint16_t charge,
                    int (*encode)(asmb_req *, asmb_wr *),
                    void (*on_reply)(asmb_req *, const asmb_reply *), void *data)
 {
+    return asmb__fop_send_sized(f, command, charge, 0, encode, on_reply, data);
+}
+
+int asmb__fop_send_sized(asmb_fop *f, uint16_t command, uint16_t charge, size_t size_hint,
+                         int (*encode)(asmb_req *, asmb_wr *),
+                         void (*on_reply)(asmb_req *, const asmb_reply *), void *data)
+{
     asmb_req *r = asmb__req_new(f->c, command, f);
     if (!r) return ASMB_ENOMEM;
+    r->size_hint = size_hint;
     r->credit_charge = charge ? charge : 1;
     r->tree_id = f->tree_id;
     r->encode = encode;

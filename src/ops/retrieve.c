@@ -8,12 +8,27 @@
 #include "../ntstatus.h"
 #include "fileop.h"
 
+/* One READ in flight. Replies may come in any order; data is delivered to
+ * the sink in file order: the oldest read's data goes straight from the
+ * receive buffer, a younger one's is held (copied) until its turn. */
+typedef struct rd {
+    struct rd *next;
+    uint64_t offset;
+    uint32_t len;
+    int done;
+    uint8_t *held;
+    size_t n; /* bytes the server returned */
+} rd;
+
 typedef struct retrieve_op {
     asmb_fop f;
     asmb_sink sink;
     uint64_t offset, end, next;
     int64_t max_length;
-    uint32_t chunk, asked;
+    uint32_t chunk;
+    unsigned inflight, window;
+    int eof; /* a short read or STATUS_END_OF_FILE: ask no further */
+    rd *head, *tail;
     asmb_retrieve_result res;
 } retrieve_op;
 
@@ -31,52 +46,101 @@ int asmb__sink_put(const asmb_sink *s, const uint8_t *p, size_t n)
     return 0;
 }
 
-static void send_read(retrieve_op *op);
+static void send_reads(retrieve_op *op);
 
 static int read_encode(asmb_req *r, asmb_wr *w)
 {
     retrieve_op *op = r->ctx;
-    return asmb__read_encode(w, op->f.fid, op->next, op->asked);
+    rd *x = r->data;
+    return asmb__read_encode(w, op->f.fid, x->offset, x->len);
+}
+
+/* Hands the head read's bytes to the sink (data: the reply, or the copy the
+ * read holds); 1 when the operation ended. */
+static int deliver(retrieve_op *op, const uint8_t *data, size_t n)
+{
+    rd *x = op->head;
+    op->head = x->next;
+    if (!op->head) op->tail = NULL;
+    if (n < x->len) op->eof = 1; /* the file ends here */
+    int rc = 0, ended = 0;
+    if (n) {
+        asmb__fop_hold(&op->f);
+        rc = asmb__sink_put(&op->sink, data, n);
+        ended = asmb__fop_unhold(&op->f); /* the sink canceled or closed */
+    }
+    asmb__free(x->held);
+    asmb__free(x);
+    if (ended) return 1;
+    if (rc) {
+        asmb__fop_fail_code(&op->f, ASMB_ELOCAL, "the sink refused the data");
+        return 1;
+    }
+    op->res.bytes += n;
+    return 0;
 }
 
 static void read_reply(asmb_req *r, const asmb_reply *rep)
 {
+    rd *x = r->data;
     asmb_fop *f = asmb__fop_enter(r);
     if (!f) return;
     retrieve_op *op = (retrieve_op *)f;
-    if (asmb__ntstatus_of(rep) == ASMB_STATUS_END_OF_FILE) {
-        asmb__fop_complete(f);
+    op->inflight--;
+    const uint8_t *data = NULL;
+    size_t n = 0;
+    if (asmb__ntstatus_of(rep) != ASMB_STATUS_END_OF_FILE) {
+        if (asmb__fop_check(f, rep, asmb__read_decode(rep->msg, rep->len, &data, &n))) return;
+        if (n > x->len) {
+            asmb__fop_fail_code(f, ASMB_EPROTO, "more data than asked for");
+            return;
+        }
+    }
+    x->done = 1;
+    x->n = n;
+    if (x != op->head) { /* early: keep a copy until the reads before it are in */
+        if (n && !(x->held = asmb__malloc(n))) {
+            asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+            return;
+        }
+        if (n) memcpy(x->held, data, n);
+    } else if (deliver(op, op->eof ? NULL : data, op->eof ? 0 : n)) {
         return;
     }
-    const uint8_t *data;
-    size_t n;
-    if (asmb__fop_check(f, rep, asmb__read_decode(rep->msg, rep->len, &data, &n))) return;
-    if (n > op->asked) {
-        asmb__fop_fail_code(f, ASMB_EPROTO, "more data than asked for");
-        return;
+    while (op->head && op->head->done) {
+        rd *h = op->head;
+        size_t hn = op->eof ? 0 : h->n; /* past a short read nothing counts */
+        if (deliver(op, h->held, hn)) return;
     }
-    asmb__fop_hold(f);
-    int rc = n ? asmb__sink_put(&op->sink, data, n) : 0;
-    if (asmb__fop_unhold(f)) return; /* the sink canceled or closed */
-    if (rc) {
-        asmb__fop_fail_code(f, ASMB_ELOCAL, "the sink refused the data");
-        return;
-    }
-    op->res.bytes += n;
-    op->next += n;
-    if (n == 0 || op->next >= op->end)
+    if (op->eof) op->next = op->end;
+    if (op->inflight == 0 && op->next >= op->end)
         asmb__fop_complete(f);
     else
-        send_read(op);
+        send_reads(op);
 }
 
-static void send_read(retrieve_op *op)
+/* Keeps up to window READs in flight, in file order. */
+static void send_reads(retrieve_op *op)
 {
-    uint64_t left = op->end - op->next;
-    op->asked = left < op->chunk ? (uint32_t)left : op->chunk;
-    if (asmb__fop_send(&op->f, SMB2_READ, asmb__io_charge(op->f.c, op->asked), read_encode,
-                       read_reply, NULL))
-        asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
+    asmb__fop_hold(&op->f); /* a send can fail at once and end the operation */
+    while (!op->f.done && op->inflight < op->window && op->next < op->end) {
+        rd *x = asmb__calloc(1, sizeof *x);
+        if (!x) {
+            asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
+            break;
+        }
+        uint64_t left = op->end - op->next;
+        x->offset = op->next;
+        x->len = left < op->chunk ? (uint32_t)left : op->chunk;
+        if (op->tail) op->tail->next = x; else op->head = x;
+        op->tail = x;
+        op->next += x->len;
+        op->inflight++;
+        if (asmb__fop_send(&op->f, SMB2_READ, asmb__io_charge(op->f.c, x->len), read_encode,
+                           read_reply, x))
+            asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
+    }
+    asmb__fop_unhold(&op->f);
 }
 
 static void opened(asmb_fop *f)
@@ -84,14 +148,26 @@ static void opened(asmb_fop *f)
     retrieve_op *op = (retrieve_op *)f;
     uint64_t eof = f->created.t.end_of_file;
     op->end = eof;
-    if (op->max_length >= 0 && (uint64_t)op->max_length < eof - op->offset && op->offset < eof)
+    if (op->max_length >= 0 && op->offset < eof && (uint64_t)op->max_length < eof - op->offset)
         op->end = op->offset + (uint64_t)op->max_length;
     op->next = op->offset;
     op->chunk = asmb__io_chunk(f->c, f->c->info.max_read_size);
+    op->window = f->c->cfg.io_window;
     if (op->max_length == 0 || op->offset >= op->end)
         asmb__fop_complete(f);
     else
-        send_read(op);
+        send_reads(op);
+}
+
+static void cleanup(asmb_fop *f)
+{
+    retrieve_op *op = (retrieve_op *)f;
+    while (op->head) {
+        rd *x = op->head;
+        op->head = x->next;
+        asmb__free(x->held);
+        asmb__free(x);
+    }
 }
 
 static void result_free(void *p)
@@ -134,6 +210,7 @@ ASMB_API int asmb_retrieve_file_from_offset(asmb_conn *c, const char *share, con
     f->cr.options = SMB2_FILE_NON_DIRECTORY_FILE | SMB2_FILE_SEQUENTIAL_ONLY;
     f->on_open = opened;
     f->make_result = make_result;
+    f->cleanup = cleanup;
     return asmb__fop_launch(f, out);
 }
 

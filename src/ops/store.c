@@ -7,15 +7,29 @@
 #include "../mem.h"
 #include "fileop.h"
 
+/* One WRITE in flight with its own buffer; buffers are recycled. */
+typedef struct wb {
+    struct wb *next; /* spare list */
+    struct wb *all;  /* every buffer of the operation, for cleanup */
+    uint8_t *buf;
+    size_t cap;
+    uint32_t len;
+    uint64_t offset;
+} wb;
+
 typedef struct store_op {
     asmb_fop f;
     asmb_source src;
     uint64_t offset;
-    int flags;
-    uint8_t *buf;
-    uint32_t chunk, len;
+    int flags, src_eof;
+    uint32_t chunk;
+    size_t bufsize; /* starts small: many small stores at once stay cheap */
+    unsigned inflight, window;
+    wb *spare, *all;
     asmb_store_result res;
 } store_op;
+
+#define FIRST_BUF (64u * 1024u)
 
 static long source_get(const asmb_source *s, uint8_t *buf, size_t n)
 {
@@ -31,47 +45,103 @@ static long source_get(const asmb_source *s, uint8_t *buf, size_t n)
     return (long)got;
 }
 
-static void send_write(store_op *op);
+static void fill(store_op *op);
 
 static int write_encode(asmb_req *r, asmb_wr *w)
 {
     store_op *op = r->ctx;
-    return asmb__write_encode(w, op->f.fid, op->offset, op->buf, op->len) < 0 ? ASMB_ENOMEM : 0;
+    wb *b = r->data;
+    return asmb__write_encode(w, op->f.fid, b->offset, b->buf, b->len) < 0 ? ASMB_ENOMEM : 0;
+}
+
+static void recycle(store_op *op, wb *b)
+{
+    if (b->cap != op->bufsize) { /* outgrown: give the memory back now */
+        asmb__free(b->buf);
+        b->buf = NULL;
+        b->cap = 0;
+        return;
+    }
+    b->next = op->spare;
+    op->spare = b;
 }
 
 static void write_reply(asmb_req *r, const asmb_reply *rep)
 {
+    wb *b = r->data;
     asmb_fop *f = asmb__fop_enter(r);
-    if (!f) return;
+    if (!f) return; /* over: cleanup frees every buffer */
     store_op *op = (store_op *)f;
+    op->inflight--;
     uint32_t count = 0;
-    if (asmb__fop_check(f, rep, asmb__write_decode(rep->msg, rep->len, &count))) return;
-    if (count != op->len) {
+    int failed = asmb__fop_check(f, rep, asmb__write_decode(rep->msg, rep->len, &count));
+    if (!failed && count != b->len) {
         asmb__fop_fail_code(f, ASMB_EPROTO, "short write");
-        return;
+        failed = 1;
     }
-    op->offset += count;
+    recycle(op, b);
+    if (failed) return;
     op->res.bytes += count;
-    send_write(op);
+    fill(op);
 }
 
-static void send_write(store_op *op)
+/* A buffer of the current size, filled from the source; NULL at its end. */
+static wb *next_buffer(store_op *op, int *err)
 {
+    wb *b = op->spare;
+    if (b) {
+        op->spare = b->next;
+    } else {
+        b = asmb__calloc(1, sizeof *b);
+        if (!b) {
+            *err = ASMB_ENOMEM;
+            return NULL;
+        }
+        b->all = op->all;
+        op->all = b;
+        if (!(b->buf = asmb__malloc(op->bufsize))) {
+            *err = ASMB_ENOMEM;
+            return NULL;
+        }
+        b->cap = op->bufsize;
+    }
     asmb__fop_hold(&op->f);
-    long n = source_get(&op->src, op->buf, op->chunk);
-    if (asmb__fop_unhold(&op->f)) return; /* the source canceled or closed */
-    if (n < 0) {
-        asmb__fop_fail_code(&op->f, ASMB_ELOCAL, "the source failed");
-        return;
+    long n = source_get(&op->src, b->buf, b->cap);
+    if (asmb__fop_unhold(&op->f)) n = 0, *err = 1; /* the source canceled or closed */
+    else if (n < 0) *err = ASMB_ELOCAL;
+    if (n <= 0 || *err) {
+        recycle(op, b);
+        op->src_eof = !*err;
+        return NULL;
     }
-    if (n == 0) {
-        asmb__fop_complete(&op->f);
-        return;
+    /* A full small buffer: the source has more, use full-size chunks now. */
+    if ((size_t)n == b->cap && op->bufsize < op->chunk) op->bufsize = op->chunk;
+    b->len = (uint32_t)n;
+    return b;
+}
+
+/* Keeps up to window WRITEs in flight, in source order. */
+static void fill(store_op *op)
+{
+    asmb__fop_hold(&op->f); /* a send can fail at once and end the operation */
+    while (!op->f.done && !op->src_eof && op->inflight < op->window) {
+        int err = 0;
+        wb *b = next_buffer(op, &err);
+        if (err == 1) break; /* ended by the source's callback */
+        if (err) {
+            asmb__fop_fail_code(&op->f, err, err == ASMB_ELOCAL ? "the source failed" : NULL);
+            break;
+        }
+        if (!b) break;
+        b->offset = op->offset;
+        op->offset += b->len;
+        op->inflight++;
+        if (asmb__fop_send_sized(&op->f, SMB2_WRITE, asmb__io_charge(op->f.c, b->len),
+                                 (size_t)b->len + 64, write_encode, write_reply, b))
+            asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
     }
-    op->len = (uint32_t)n;
-    if (asmb__fop_send(&op->f, SMB2_WRITE, asmb__io_charge(op->f.c, op->len), write_encode,
-                       write_reply, NULL))
-        asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
+    if (!op->f.done && op->src_eof && op->inflight == 0) asmb__fop_complete(&op->f);
+    asmb__fop_unhold(&op->f);
 }
 
 static int eof_encode(asmb_req *r, asmb_wr *w)
@@ -92,27 +162,33 @@ static void eof_reply(asmb_req *r, const asmb_reply *rep)
 {
     asmb_fop *f = asmb__fop_enter(r);
     if (!f || asmb__fop_check(f, rep, asmb__set_info_decode(rep->msg, rep->len))) return;
-    send_write((store_op *)f);
+    fill((store_op *)f);
 }
 
 static void opened(asmb_fop *f)
 {
     store_op *op = (store_op *)f;
     op->chunk = asmb__io_chunk(f->c, f->c->info.max_write_size);
-    op->buf = asmb__malloc(op->chunk);
-    if (!op->buf) {
-        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
-        return;
-    }
+    op->bufsize = op->chunk < FIRST_BUF ? op->chunk : FIRST_BUF;
+    op->window = f->c->cfg.io_window;
     if (op->flags & ASMB_STORE_TRUNCATE) {
         if (asmb__fop_send(f, SMB2_SET_INFO, 1, eof_encode, eof_reply, NULL))
             asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
         return;
     }
-    send_write(op);
+    fill(op);
 }
 
-static void cleanup(asmb_fop *f) { asmb__free(((store_op *)f)->buf); }
+static void cleanup(asmb_fop *f)
+{
+    store_op *op = (store_op *)f;
+    while (op->all) {
+        wb *b = op->all;
+        op->all = b->all;
+        asmb__free(b->buf);
+        asmb__free(b);
+    }
+}
 
 static void *make_result(asmb_fop *f, void (**free_fn)(void *))
 {

@@ -120,8 +120,9 @@ uint8_t *asmb_wr_space(asmb_wr *w, size_t n)
 
 void asmb_wr_bytes(asmb_wr *w, const void *p, size_t n)
 {
-    uint8_t *d = asmb_wr_space(w, n);
-    if (d && n) memcpy(d, p, n);
+    if (!n || asmb_wr_reserve(w, n)) return;
+    memcpy(w->data + w->len, p, n); /* no zeroing first: bulk data passes here */
+    w->len += n;
 }
 
 void asmb_wr_zero(asmb_wr *w, size_t n) { (void)asmb_wr_space(w, n); }

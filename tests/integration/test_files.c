@@ -1599,10 +1599,30 @@ static void test_big(asmb_conn *c)
     double t1 = now_unix();
     struct stat st;
     CHECK(stat(disk(p), &st) == 0 && (uint64_t)st.st_size == size);
+    /* what landed on disk (tells a store bug from a retrieve bug) */
+    {
+        pattern_io on_disk = {0, size, UINT64_MAX, NULL, 0};
+        int fd = open(disk(p), O_RDONLY);
+        uint8_t *buf = malloc(4u << 20);
+        ssize_t got;
+        while (fd >= 0 && (got = read(fd, buf, 4u << 20)) > 0)
+            pattern_check(&on_disk, buf, (size_t)got);
+        if (fd >= 0) close(fd);
+        free(buf);
+        free(on_disk.scratch);
+        CHECK_EQ_INT(on_disk.pos, size);
+        CHECK(on_disk.mismatch_at == UINT64_MAX);
+        if (on_disk.mismatch_at != UINT64_MAX)
+            fprintf(stderr, "  5 GiB on disk: first wrong byte at %llu\n",
+                    (unsigned long long)on_disk.mismatch_at);
+    }
 
     const asmb_file_info *fi = attrs(c, &x, "share", p);
     CHECK_OK(&x);
     CHECK(fi && fi->file_size == size);
+    res_free(&x);
+    const asmb_file_list *l = ls(c, &x, "share", D_WORK, ASMB_SEARCH_DEFAULT, "five*");
+    CHECK(l && l->count == 1 && l->entries[0].file_size == size);
     res_free(&x);
 
     pattern_io chk = {0, size, UINT64_MAX, NULL, 0};
