@@ -14,7 +14,9 @@
 # Exit status: 0 when nothing was found, 1 otherwise (2: build/usage error).
 #
 # Environment: HARNESSES="read engine ..." (default: all), PARALLEL=N harnesses
-# at once (default 1), KEEP_CORPUS=1 keeps the grown corpora in
+# at once (default 1), KEEP_GOING=1 fuzzes on after a finding (libFuzzer
+# -fork=1 -ignore_crashes=1: the table then counts findings, each input kept,
+# and the distinct ones are listed), KEEP_CORPUS=1 keeps the grown corpora in
 # build-fuzz/run/<harness>/corpus (merge them with -merge=1 by hand),
 # FUZZ_ARGS="..." extra libFuzzer flags, ASMB_FUZZ_OUT (default build-fuzz).
 set -uo pipefail
@@ -62,14 +64,25 @@ done
 fuzz_one() {  # fuzz_one NAME: writes $out/run/NAME/{log,rc}
   local n=$1 w=$out/run/$1
   rm -rf "$w"
-  mkdir -p "$w/corpus" "$out/artifacts/$n"
+  mkdir -p "$w/corpus" "$w/artifacts"
   [ -d "$here/corpus/$n" ] && cp -r "$here/corpus/$n/." "$w/corpus/" 2>/dev/null
-  local dict=()
-  [ -f "$here/dict/$n.dict" ] && dict=(-dict="$here/dict/$n.dict")
+  local mode=()
+  [ "${KEEP_GOING:-0}" = 1 ] && mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   # shellcheck disable=SC2086
-  UBSAN_OPTIONS=$fuzz_ubsan "$out/fuzz_$n" -max_total_time="$secs" -print_final_stats=1 -timeout=30 -rss_limit_mb=2560 \
-    -artifact_prefix="$out/artifacts/$n/" "${dict[@]}" ${FUZZ_ARGS:-} "$w/corpus" >"$w/log" 2>&1
+  UBSAN_OPTIONS=$fuzz_ubsan "$out/fuzz_$n" -max_total_time="$secs" -print_final_stats=1 -timeout=30 \
+    -rss_limit_mb=2560 -artifact_prefix="$w/artifacts/" "${mode[@]}" ${FUZZ_ARGS:-} "$w/corpus" \
+    >"$w/log" 2>&1
   echo $? >"$w/rc"
+  # keep the findings, and name what each one is
+  if [ -n "$(ls "$w/artifacts")" ]; then
+    mkdir -p "$out/artifacts/$n"
+    for a in "$w/artifacts"/*; do
+      cp "$a" "$out/artifacts/$n/"
+      what=$(UBSAN_OPTIONS=$fuzz_ubsan timeout 60 "$out/fuzz_$n" "$a" 2>&1 |
+             grep -E '^SUMMARY: |invariant failed' | grep -v 'SUMMARY: libFuzzer' | head -1)
+      echo "${what:-(no report: timeout, OOM or flaky)}	$out/artifacts/$n/$(basename "$a")"
+    done >"$w/findings"
+  fi
   [ "${KEEP_CORPUS:-0}" = 1 ] || rm -rf "$w/corpus"
 }
 
@@ -85,18 +98,22 @@ printf '%-18s %14s %8s %8s  %s\n' harness executions cov ft result
 for n in "${names[@]}"; do
   w=$out/run/$n
   rc=$(cat "$w/rc" 2>/dev/null || echo 99)
-  e=$(sed -n 's/^stat::number_of_executed_units: *//p' "$w/log" | tail -1)
-  last=$(grep -E '^#[0-9]+.*cov: ' "$w/log" | tail -1)
+  if [ "${KEEP_GOING:-0}" = 1 ]; then  # fork mode: "#N: cov: C ft: F ... crash: a/b/c"
+    last=$(grep -E '^#[0-9]+: cov: ' "$w/log" | tail -1)
+    e=$(sed -n 's/^#\([0-9]*\):.*/\1/p' <<<"$last")
+  else
+    e=$(sed -n 's/^stat::number_of_executed_units: *//p' "$w/log" | tail -1)
+    last=$(grep -E '^#[0-9]+.*cov: ' "$w/log" | tail -1)
+  fi
   c=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$last")
   f=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   r=ok
-  if [ "$rc" != 0 ]; then
-    if grep -q 'LeakSanitizer' "$w/log"; then r=LEAK
-    elif grep -q 'ERROR: libFuzzer: timeout' "$w/log"; then r=TIMEOUT
-    elif grep -q 'out-of-memory' "$w/log"; then r=OOM
-    else r=CRASH; fi
-    a=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$w/log" | tail -1)
-    r="$r ${a:-(see $w/log)}"
+  nf=0
+  [ -f "$w/findings" ] && nf=$(wc -l <"$w/findings")
+  if [ "$rc" != 0 ] || [ "$nf" -gt 0 ]; then
+    kinds=$(cut -f1 "$w/findings" 2>/dev/null | sort -u | wc -l)
+    r="FOUND: $nf input(s), $kinds distinct (listed below)"
+    [ "$nf" -gt 0 ] || r="FAILED (rc $rc, see $w/log)"
     fail=1
   fi
   [ -n "${result[$n]:-}" ] && r="${result[$n]}; $r"
@@ -104,4 +121,10 @@ for n in "${names[@]}"; do
   total=$((total + ${e:-0}))
 done
 printf '%-18s %14s\n' total "$total"
+for n in "${names[@]}"; do
+  [ -f "$out/run/$n/findings" ] || continue
+  echo
+  echo "$n findings (distinct reports, one input each):"
+  sort -t'	' -k1,1 -u "$out/run/$n/findings" | sed 's/^/  /'
+done
 exit $fail

@@ -73,9 +73,15 @@ static int copy_config(asmb_conn *c, const asmb_config *in)
     c->pass = asmb__strdup(g->password ? g->password : "");
     c->domain = asmb__strdup(g->domain ? g->domain : "");
     c->workstation = asmb__strdup(g->workstation ? g->workstation : "ASMB");
-    /* The caller's strings are not kept. */
+    c->my_name = asmb__strdup(g->my_name ? g->my_name : "");
+    c->remote_name = asmb__strdup(g->remote_name ? g->remote_name : "");
+    /* The caller's strings are not kept; the copies stand in for them. */
     g->username = g->password = g->domain = g->workstation = NULL;
-    return c->user && c->pass && c->domain && c->workstation ? 0 : ASMB_ENOMEM;
+    g->my_name = c->my_name;
+    g->remote_name = c->remote_name;
+    return c->user && c->pass && c->domain && c->workstation && c->my_name && c->remote_name
+               ? 0
+               : ASMB_ENOMEM;
 }
 
 static void conn_destroy(asmb_conn *c)
@@ -101,6 +107,8 @@ static void conn_destroy(asmb_conn *c)
     asmb__free(c->pass);
     asmb__free(c->domain);
     asmb__free(c->workstation);
+    asmb__free(c->my_name);
+    asmb__free(c->remote_name);
     asmb__free(c->host);
     asmb__free(c->rx);
     asmb__free(c);

@@ -89,6 +89,12 @@ typedef struct asmb_config {
     unsigned credit_target;
     unsigned io_size;
     unsigned io_window;
+    /* NetBIOS session service (pysmb's is_direct_tcp=False, usually port
+     * 139): a SESSION REQUEST (RFC 1002 4.3.2) precedes SMB. */
+    int netbios;
+    const char *my_name;     /* calling name; NULL = workstation */
+    const char *remote_name; /* called name; NULL = the host's first label, or
+                                "*SMBSERVER" when connecting to an address */
 } asmb_config;
 
 /* Fills every field with its default. */
@@ -183,6 +189,10 @@ ASMB_API const void *asmb_deferred_result(const asmb_deferred *d);
 
 typedef struct asmb_opts {
     unsigned timeout_ms; /* 0 = the connection's op_timeout_ms */
+    /* retrieve_file, list_path, get_attributes: read from the snapshot taken
+     * at this time (Unix seconds, UTC, as listed by asmb_list_snapshots; sent
+     * as the TWrp create context, MS-SMB2 2.2.13.2.7). 0 = the live file. */
+    int64_t snapshot;
 } asmb_opts;
 
 /* ECHO (MS-SMB2 2.2.28). Result: NULL. */
@@ -342,6 +352,37 @@ typedef struct asmb_security {
 /* Owner, group and DACL. Result: const asmb_security *. */
 ASMB_API int asmb_get_security(asmb_conn *conn, const char *share, const char *path,
                                const asmb_opts *opts, asmb_deferred **out);
+
+/* ---- shares and snapshots ----------------------------------------------- */
+
+typedef struct asmb_share_info {
+    char *name;             /* UTF-8 */
+    uint32_t type;          /* raw STYPE value (MS-SRVS 2.2.2.4) */
+    int kind;               /* type & 0xFFFF: 0 disk, 1 print queue, 2 device, 3 IPC */
+    int is_special;         /* type & 0x80000000: administrative (IPC$, C$, ...) */
+    int is_temporary;       /* type & 0x40000000 */
+    char *comment;          /* UTF-8, "" when none */
+} asmb_share_info;
+
+typedef struct asmb_share_list {
+    size_t count;
+    asmb_share_info *shares;
+} asmb_share_list;
+
+/* NetrShareEnum level 1 over \\PIPE\srvsvc on IPC$ (MS-SRVS 3.1.4.8).
+ * Result: const asmb_share_list *. */
+ASMB_API int asmb_list_shares(asmb_conn *conn, const asmb_opts *opts, asmb_deferred **out);
+
+typedef struct asmb_snapshot_list {
+    size_t count;
+    int64_t *times;     /* Unix seconds, UTC, in the server's order */
+    char (*tokens)[25]; /* the "@GMT-YYYY.MM.DD-HH.MM.SS" strings */
+} asmb_snapshot_list;
+
+/* FSCTL_SRV_ENUMERATE_SNAPSHOTS on path (file or directory).
+ * Result: const asmb_snapshot_list *. */
+ASMB_API int asmb_list_snapshots(asmb_conn *conn, const char *share, const char *path,
+                                 const asmb_opts *opts, asmb_deferred **out);
 
 /* "asmb 0.1.0" */
 ASMB_API const char *asmb_version(void);

@@ -65,6 +65,16 @@ ASMB_API int asmb_sync_get_security(asmb_sync *s, const char *share, const char 
                                     const asmb_opts *opts, asmb_security **out,
                                     asmb_error *err);
 
+/* *out: free with asmb_share_list_free. */
+ASMB_API int asmb_sync_list_shares(asmb_sync *s, const asmb_opts *opts, asmb_share_list **out,
+                                   asmb_error *err);
+/* *out: free with asmb_snapshot_list_free. */
+ASMB_API int asmb_sync_list_snapshots(asmb_sync *s, const char *share, const char *path,
+                                      const asmb_opts *opts, asmb_snapshot_list **out,
+                                      asmb_error *err);
+ASMB_API void asmb_share_list_free(asmb_share_list *list);
+ASMB_API void asmb_snapshot_list_free(asmb_snapshot_list *list);
+
 ASMB_API void asmb_file_list_free(asmb_file_list *list);
 ASMB_API void asmb_file_info_clear(asmb_file_info *info);
 ASMB_API void asmb_security_free(asmb_security *sec);

@@ -122,7 +122,7 @@ void asmb__frame_free(asmb_frame *f);
 void asmb__frame_release(asmb_conn *c, asmb_frame *f);
 
 enum {
-    ASMB_ST_IDLE, ASMB_ST_CONNECTING, ASMB_ST_NEGOTIATE, ASMB_ST_SESSION, ASMB_ST_READY,
+    ASMB_ST_IDLE, ASMB_ST_CONNECTING, ASMB_ST_NBT, ASMB_ST_NEGOTIATE, ASMB_ST_SESSION, ASMB_ST_READY,
     ASMB_ST_CLOSING, ASMB_ST_DEAD
 };
 
@@ -133,7 +133,7 @@ struct asmb_conn {
     int refs;      /* the caller, each live deferred, the transport */
     int user_gone; /* asmb_conn_free called: no handler fires */
     asmb_config cfg;        /* strings below are owned copies */
-    char *user, *pass, *domain, *workstation, *host;
+    char *user, *pass, *domain, *workstation, *host, *my_name, *remote_name;
     asmb_handlers handlers;
     void *arg;
     asmb_crypto *crypto;
@@ -245,6 +245,12 @@ int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len, int *encrypt)
  * must; ASMB_ESIGNATURE / ASMB_EPROTO. */
 int asmb__session_verify(asmb_conn *c, const asmb_smb2_hdr *h, const uint8_t *msg, size_t len,
                          int encrypted);
+
+/* ---- NetBIOS session service (netbios.c) ---- */
+int asmb__nbt_request(asmb_conn *c); /* queues the SESSION REQUEST */
+/* A session-service packet while waiting for the response (flen = its
+ * length field; the packet's 4-byte header and body at p). */
+int asmb__nbt_response(asmb_conn *c, const uint8_t *p, size_t flen);
 
 /* ---- encryption (encrypt.c) ---- */
 #define SMB2_TRANSFORM_LEN 52

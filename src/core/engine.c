@@ -433,6 +433,16 @@ void asmb__eng_rx_done(asmb_conn *c, size_t n)
             off += 4;
             continue;
         }
+        if (c->state == ASMB_ST_NBT) { /* the answer to our SESSION REQUEST */
+            if (flen > 1) {
+                asmb__conn_fail(c, ASMB_EPROTO, 0, "bad NetBIOS session response");
+                break;
+            }
+            if (c->rx_len - off - 4 < flen) break;
+            if (asmb__nbt_response(c, p, flen)) break;
+            off += 4 + flen;
+            continue;
+        }
         if (p[0] != 0 || flen < SMB2_HDR_LEN) {
             asmb__conn_fail(c, ASMB_EPROTO, 0, "bad transport frame (type %u, length %zu)",
                             p[0], flen);
@@ -457,7 +467,13 @@ void asmb__eng_rx_done(asmb_conn *c, size_t n)
 void asmb__eng_start(asmb_conn *c)
 {
     c->phase_deadline = c->now + c->cfg.auth_timeout_ms;
-    int rc = asmb__session_start(c);
+    int rc;
+    if (c->cfg.netbios) {
+        c->state = ASMB_ST_NBT;
+        rc = asmb__nbt_request(c);
+    } else {
+        rc = asmb__session_start(c);
+    }
     if (rc) asmb__conn_fail(c, rc, 0, "starting negotiation: %s", asmb_strerror(rc));
     if (c->tp) c->tp->rearm(c);
 }
@@ -484,6 +500,9 @@ void asmb__eng_tick(asmb_conn *c)
         if (c->state == ASMB_ST_CONNECTING)
             asmb__conn_fail(c, ASMB_ETIMEDOUT, 0, "connect timed out after %u ms",
                             c->cfg.connect_timeout_ms);
+        else if (c->state == ASMB_ST_NBT)
+            asmb__conn_fail(c, ASMB_ETIMEDOUT, 0, "no NetBIOS session response after %u ms",
+                            c->cfg.auth_timeout_ms);
         else if (c->state == ASMB_ST_NEGOTIATE || c->state == ASMB_ST_SESSION)
             asmb__conn_fail(c, ASMB_ETIMEDOUT, 0, "%s timed out after %u ms",
                             c->state == ASMB_ST_NEGOTIATE ? "negotiation" : "authentication",

@@ -79,6 +79,7 @@ uint32_t asmb__io_chunk(const asmb_conn *c, uint32_t server_max)
 {
     int mtu = c->info.dialect >= ASMB_SMB2_10 && (c->server_caps & SMB2_GLOBAL_CAP_LARGE_MTU);
     uint32_t want = mtu ? c->cfg.io_size : 65536u;
+    if (c->cfg.netbios && want > 65536u) want = 65536u; /* 17-bit NBT lengths (RFC 1002 4.3.1) */
     if (server_max && server_max < want) want = server_max;
     return want < 4096 ? 4096 : want;
 }
@@ -151,6 +152,18 @@ int asmb__fop_new(asmb_conn *c, size_t size, const char *share, const char *path
         return rc ? rc : ASMB_ENOMEM;
     }
     f->cr.name = f->path;
+    if (opts && opts->snapshot) {
+        /* TWrp (MS-SMB2 2.2.13.2.7): open the version at this time. */
+        uint8_t *t = f->twrp;
+        asmb_st16(t + 4, 16); /* NameOffset */
+        asmb_st16(t + 6, 4);  /* NameLength */
+        asmb_st16(t + 10, 24); /* DataOffset */
+        asmb_st32(t + 12, 8);  /* DataLength */
+        memcpy(t + 16, "TWrp", 4);
+        asmb_st64(t + 24, (uint64_t)(opts->snapshot + 11644473600ll) * 10000000ull);
+        f->cr.contexts = t;
+        f->cr.contexts_len = sizeof f->twrp;
+    }
     f->cr.share_access = SMB2_FILE_SHARE_READ | SMB2_FILE_SHARE_WRITE | SMB2_FILE_SHARE_DELETE;
     f->cr.disposition = SMB2_FILE_OPEN;
     *out = f;

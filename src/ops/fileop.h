@@ -21,6 +21,7 @@ struct asmb_fop {
     unsigned timeout_ms;
     uint32_t tree_id;
     asmb_create_req cr;      /* what to open; cr.name is path */
+    uint8_t twrp[32];        /* the TWrp create context when reading a snapshot */
     asmb_create_resp created;
     asmb_fid fid;
     int opened;              /* the handle is open and no CLOSE was sent */

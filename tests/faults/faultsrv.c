@@ -62,6 +62,8 @@ struct faultsrv {
     fs_rulerec *rules;
     size_t nrules, caprules;
     int nconn, nframes;
+    unsigned char nbt_reply[8]; /* fake server: the answer to a NetBIOS SESSION REQUEST */
+    size_t nbt_len;
     fs_conn *conns; /* thread only */
     uint64_t rng;   /* thread only */
 };
@@ -230,10 +232,20 @@ static void on_frame(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len)
 {
     int fake = c->ufd < 0;
     if (f[0] != 0x00) { /* keep-alive and other session messages: unchanged, uncounted */
+        unsigned char *reply = NULL;
+        size_t rlen = 0;
+        pthread_mutex_lock(&fs->mu);
+        if (fake && f[0] == 0x81 && fs->nbt_len && (reply = malloc(fs->nbt_len))) {
+            rlen = fs->nbt_len;
+            memcpy(reply, fs->nbt_reply, rlen);
+        }
+        pthread_mutex_unlock(&fs->mu);
         if (fake)
             free(f);
         else
             queue_client(c, f, len);
+        if (reply)
+            queue_client(c, reply, rlen);
         return;
     }
     int no = c->nframes++;
@@ -644,6 +656,14 @@ fail:;
     free(fs);
     errno = e;
     return NULL;
+}
+
+void fs_nbt_reply(faultsrv *fs, const unsigned char *bytes, size_t len)
+{
+    pthread_mutex_lock(&fs->mu);
+    fs->nbt_len = len < sizeof fs->nbt_reply ? len : sizeof fs->nbt_reply;
+    memcpy(fs->nbt_reply, bytes, fs->nbt_len);
+    pthread_mutex_unlock(&fs->mu);
 }
 
 int fs_port(const faultsrv *fs)

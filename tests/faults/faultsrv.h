@@ -69,6 +69,10 @@ void fs_rule_cmd_conn(faultsrv *fs, int conn_no, int smb2_command, int nth, fs_a
                       size_t arg);
 void fs_clear_rules(faultsrv *fs);
 
+/* Fake server: answer a NetBIOS SESSION REQUEST (type 0x81) with these bytes
+ * (at most 8), e.g. a negative session response 83 00 00 01 82. */
+void fs_nbt_reply(faultsrv *fs, const unsigned char *bytes, size_t len);
+
 int fs_connections(faultsrv *fs); /* connections accepted so far */
 int fs_frames(faultsrv *fs);      /* frames counted so far, all connections */
 

@@ -221,6 +221,29 @@ static void test_drop_mid_reply(void)
     fs_stop(fs);
 }
 
+/* NetBIOS: Samba answers any called name, so a refusal (negative session
+ * response, RFC 1002 4.3.4) comes from the fake server. */
+static void test_netbios_negative(void)
+{
+    faultsrv *fs = fs_start(0);
+    static const unsigned char neg[] = {0x83, 0, 0, 1, 0x82}; /* called name not present */
+    fs_nbt_reply(fs, neg, sizeof neg);
+    asmb_config cfg;
+    t_config(&cfg);
+    cfg.netbios = 1;
+    cfg.remote_name = "NOSUCHNAME";
+    conn_events e;
+    asmb_conn *c = connect_to(fs_port(fs), &cfg, &e);
+    run_until(loop, &e.disconnected, 5000);
+    CHECK_EQ_INT(e.disconnected, 1);
+    CHECK_EQ_INT(e.auth_failed, 0);
+    CHECK_EQ_INT(e.disc.code, ASMB_ECONNREFUSED);
+    CHECK(strstr(e.disc_msg, "0x82") && strstr(e.disc_msg, "called name not present") &&
+          strstr(e.disc_msg, "NOSUCHNAME"));
+    t_free(loop, c);
+    fs_stop(fs);
+}
+
 int main(void)
 {
     loop = uv_default_loop();
@@ -231,6 +254,7 @@ int main(void)
     test_op_timeout();
     test_corrupt_signed();
     test_corrupt_encrypted();
+    test_netbios_negative();
     test_unknown_msg_id();
     test_drop_mid_reply();
     CHECK_EQ_INT(uv_loop_close(loop), 0);

@@ -371,6 +371,48 @@ static void test_trees(void)
     t_free(loop, c);
 }
 
+/* The NetBIOS session service (Samba listening on 139 expects it): a
+ * store and a retrieve through it. */
+static long nbt_src(void *arg, void *buf, size_t len)
+{
+    size_t *left = arg, n = len < *left ? len : *left;
+    memset(buf, 'n', n);
+    *left -= n;
+    return (long)n;
+}
+static int nbt_sink(void *arg, const void *data, size_t len)
+{
+    size_t *got = arg;
+    for (size_t i = 0; i < len; i++) *got += ((const char *)data)[i] == 'n';
+    return 0;
+}
+
+static void test_netbios(void)
+{
+    asmb_config cfg;
+    t_config(&cfg);
+    cfg.netbios = 1;
+    cfg.my_name = "ASMBTEST";
+    conn_events e;
+    asmb_conn *c = t_connect(loop, &cfg, &e);
+    CHECK_EQ_INT(e.auth_ok, 1);
+    size_t left = 3 << 20, got = 0; /* several 64 KiB frames: NBT lengths are 17-bit */
+    asmb_source src = {nbt_src, &left, -1};
+    asmb_sink sink = {nbt_sink, &got, -1};
+    asmb_deferred *d;
+    outcome st = {0}, rt = {0};
+    CHECK_EQ_INT(asmb_store_file(c, "share", "nbt.bin", &src, NULL, &d), 0);
+    asmb_deferred_then(d, t_cb, t_eb, &st);
+    run_until(loop, &st.calls, 20000);
+    CHECK_EQ_INT(st.ok, 1);
+    CHECK_EQ_INT(asmb_retrieve_file(c, "share", "nbt.bin", &sink, NULL, &d), 0);
+    asmb_deferred_then(d, t_cb, t_eb, &rt);
+    run_until(loop, &rt.calls, 20000);
+    CHECK_EQ_INT(rt.ok, 1);
+    CHECK_EQ_INT(got, 3 << 20);
+    t_free(loop, c);
+}
+
 static void test_errors(void)
 {
     CHECK(strcmp(asmb_err_name(ASMB_ETIMEDOUT), "ASMB_ETIMEDOUT") == 0);
@@ -383,7 +425,9 @@ static void test_errors(void)
 int main(int argc, char **argv)
 {
     loop = uv_default_loop();
-    if (argc == 3 && strcmp(argv[1], "dialect") == 0) {
+    if (argc == 2 && strcmp(argv[1], "netbios") == 0) {
+        test_netbios();
+    } else if (argc == 3 && strcmp(argv[1], "dialect") == 0) {
         uint16_t d = dialect_of(argv[2]);
         CHECK(d != 0);
         auth_at(d, ASMB_SMB2_02, ASMB_SMB3_11); /* the server decides */

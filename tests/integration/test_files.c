@@ -41,8 +41,8 @@ static int quick;
 
 /* ---- the fixture's names ---- */
 
-#define D_LONG                                                                            \
-    "Test Folder With Spaces And A Rather Long Name That Goes On And On For A While 0123" \
+#define D_LONG                                                                                     \
+    "Test Folder With Spaces And A Rather Long Name That Goes On And On For A While 0123"          \
     "456789 abcdefghijklmnopqrstuvwxyz"
 #define D_ZH "中文文件夹"
 #define D_LATIN "Dossier àéîõü Ñandú"
@@ -52,7 +52,7 @@ static int quick;
 #define D_MANY "many999"
 #define D_DIR "dir"
 #define D_ZH_MATCH "目录测试" /* a folder ending with 测试 */
-#define D_WORK "work"          /* everything the tests make goes below */
+#define D_WORK "work"         /* everything the tests make goes below */
 #define F_ZH_MATCH "数据测试" /* a file ending with 测试 */
 #define F_TESTFILE "TestFile.txt"
 #define F_R1 "rand_158437.bin"
@@ -61,12 +61,12 @@ static int quick;
 #define F_ACCENT "café résumé.txt"
 #define F_EMOJI "😀 smile.txt"
 #define F_HIDDEN ".hidden_file.txt" /* Samba's "hide dot files": HIDDEN */
-#define F_INNER "inner 🎈.txt"      /* in D_EMOJI */
+#define F_INNER "inner 🎈.txt"       /* in D_EMOJI */
 
-static const char *root_dirs[] = {D_LONG, D_ZH,  D_LATIN, D_EMOJI,    D_ASCII,
-                                  D_TESTDIR, D_MANY, D_DIR, D_ZH_MATCH, D_WORK};
-static const char *root_files[] = {F_ZH_MATCH, F_TESTFILE,   F_R1,    F_R2,
-                                   F_R3,       F_ACCENT, F_EMOJI, F_HIDDEN};
+static const char *root_dirs[] = {D_LONG,    D_ZH,   D_LATIN, D_EMOJI,    D_ASCII,
+                                  D_TESTDIR, D_MANY, D_DIR,   D_ZH_MATCH, D_WORK};
+static const char *root_files[] = {F_ZH_MATCH, F_TESTFILE, F_R1,    F_R2,
+                                   F_R3,       F_ACCENT,   F_EMOJI, F_HIDDEN};
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 enum { R1_LEN = 158437, R2_LEN = 421269, R3_LEN = 256000 };
@@ -86,7 +86,8 @@ static uint64_t rng(void) /* xorshift64*: reproducible "random" bytes */
 static uint8_t *random_bytes(size_t n)
 {
     uint8_t *b = malloc(n ? n : 1);
-    for (size_t i = 0; i < n; i++) b[i] = (uint8_t)(rng() >> 33);
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)(rng() >> 33);
     return b;
 }
 
@@ -110,8 +111,11 @@ static int utf8_valid(const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
     while (*s) {
-        int n = *s < 0x80 ? 0 : (*s & 0xE0) == 0xC0 ? 1 : (*s & 0xF0) == 0xE0 ? 2
-                                                         : (*s & 0xF8) == 0xF0 ? 3 : -1;
+        int n = *s < 0x80             ? 0
+                : (*s & 0xE0) == 0xC0 ? 1
+                : (*s & 0xF0) == 0xE0 ? 2
+                : (*s & 0xF8) == 0xF0 ? 3
+                                      : -1;
         if (n < 0) return 0;
         uint32_t cp = n == 0 ? *s : (uint32_t)(*s & (0x3F >> n));
         for (int i = 1; i <= n; i++) {
@@ -239,21 +243,22 @@ static void res_free(res *x)
     x->d = NULL;
 }
 
-#define CHECK_OK(x)                                                                  \
-    do {                                                                             \
-        CHECK_EQ_INT((x)->rc, 0);                                                    \
-        CHECK_EQ_INT((x)->ok, 1);                                                    \
-        if (!(x)->ok) fprintf(stderr, "%s:%d:   -> %s\n", __FILE__, __LINE__, (x)->msg); \
+#define CHECK_OK(x)                                                                                \
+    do {                                                                                           \
+        CHECK_EQ_INT((x)->rc, 0);                                                                  \
+        CHECK_EQ_INT((x)->ok, 1);                                                                  \
+        if (!(x)->ok) fprintf(stderr, "%s:%d:   -> %s\n", __FILE__, __LINE__, (x)->msg);           \
     } while (0)
 /* Failed through the errback with ASMB_EFAILURE and this NTSTATUS. */
-#define CHECK_NT(x, st)                                                                    \
-    do {                                                                                   \
-        CHECK_EQ_INT((x)->rc, 0);                                                          \
-        CHECK_EQ_INT((x)->failed, 1);                                                      \
-        CHECK_EQ_INT((x)->f.code, ASMB_EFAILURE);                                          \
-        CHECK_EQ_INT((x)->f.ntstatus, (st));                                               \
-        if ((x)->f.ntstatus != (st)) fprintf(stderr, "%s:%d:   -> %s\n", __FILE__, __LINE__, \
-                                             (x)->ok ? "succeeded" : (x)->msg);            \
+#define CHECK_NT(x, st)                                                                            \
+    do {                                                                                           \
+        CHECK_EQ_INT((x)->rc, 0);                                                                  \
+        CHECK_EQ_INT((x)->failed, 1);                                                              \
+        CHECK_EQ_INT((x)->f.code, ASMB_EFAILURE);                                                  \
+        CHECK_EQ_INT((x)->f.ntstatus, (st));                                                       \
+        if ((x)->f.ntstatus != (st))                                                               \
+            fprintf(stderr, "%s:%d:   -> %s\n", __FILE__, __LINE__,                                \
+                    (x)->ok ? "succeeded" : (x)->msg);                                             \
     } while (0)
 
 /* Retrieved bytes, kept in memory. */
@@ -268,7 +273,8 @@ static int mem_write(void *arg, const void *data, size_t len)
     m->calls++;
     if (m->len + len > m->cap) {
         size_t cap = m->cap ? m->cap : 65536;
-        while (cap < m->len + len) cap *= 2;
+        while (cap < m->len + len)
+            cap *= 2;
         uint8_t *p = realloc(m->p, cap);
         if (!p) return -1;
         m->p = p;
@@ -316,9 +322,8 @@ static const asmb_file_info *attrs(asmb_conn *c, res *x, const char *share, cons
     int rc = asmb_get_attributes(c, share, path, NULL, &d);
     return res_run(x, rc, d);
 }
-static const asmb_retrieve_result *get(asmb_conn *c, res *x, const char *share,
-                                       const char *path, uint64_t offset, int64_t max,
-                                       membuf *m)
+static const asmb_retrieve_result *get(asmb_conn *c, res *x, const char *share, const char *path,
+                                       uint64_t offset, int64_t max, membuf *m)
 {
     asmb_sink sink = {mem_write, m, -1};
     asmb_deferred *d = NULL;
@@ -385,7 +390,8 @@ static int exactly(const asmb_file_list *l, const char *const *names, size_t n)
     int ok = l->count == n;
     for (size_t i = 0; i < n; i++) {
         size_t seen = 0;
-        for (size_t j = 0; j < l->count; j++) seen += strcmp(l->entries[j].filename, names[i]) == 0;
+        for (size_t j = 0; j < l->count; j++)
+            seen += strcmp(l->entries[j].filename, names[i]) == 0;
         if (seen != 1) {
             fprintf(stderr, "  expected once: '%s' (seen %zu)\n", names[i], seen);
             ok = 0;
@@ -405,8 +411,9 @@ static int exists(asmb_conn *c, const char *path)
 {
     res x;
     const asmb_file_info *fi = attrs(c, &x, "share", path);
-    int r = fi ? 1
-               : x.failed && (x.f.ntstatus == 0xC0000034 || x.f.ntstatus == 0xC000003A) ? 0 : -1;
+    int r = fi                                                                       ? 1
+            : x.failed && (x.f.ntstatus == 0xC0000034 || x.f.ntstatus == 0xC000003A) ? 0
+                                                                                     : -1;
     if (r < 0) fprintf(stderr, "  exists(%s): %s\n", path, x.msg);
     res_free(&x);
     return r;
@@ -455,7 +462,8 @@ static int make_fixture(void)
     r2 = random_bytes(R2_LEN);
     r3 = random_bytes(R3_LEN);
     int rc = 0;
-    for (size_t i = 0; i < NELEM(root_dirs); i++) rc |= disk_mkdir(root_dirs[i]);
+    for (size_t i = 0; i < NELEM(root_dirs); i++)
+        rc |= disk_mkdir(root_dirs[i]);
     rc |= disk_write(F_R1, r1, R1_LEN);
     rc |= disk_write(F_R2, r2, R2_LEN);
     rc |= disk_write(F_R3, r3, R3_LEN);
@@ -488,8 +496,10 @@ static void test_list(asmb_conn *c)
         size_t n = 0;
         all[n++] = ".";
         all[n++] = "..";
-        for (size_t i = 0; i < NELEM(root_dirs); i++) all[n++] = root_dirs[i];
-        for (size_t i = 0; i < NELEM(root_files); i++) all[n++] = root_files[i];
+        for (size_t i = 0; i < NELEM(root_dirs); i++)
+            all[n++] = root_dirs[i];
+        for (size_t i = 0; i < NELEM(root_files); i++)
+            all[n++] = root_files[i];
         CHECK(exactly(l, all, n));
     }
     /* the Unicode, spaces-and-long-name and ASCII folders, as folders */
@@ -525,8 +535,7 @@ static void test_list(asmb_conn *c)
             if (!strcmp(f->filename, ".") || !strcmp(f->filename, "..")) {
                 dots++;
                 bad += !f->is_directory;
-            } else if (sscanf(f->filename, "f%03d.txt", &k) == 1 && k >= 0 && k < 999 &&
-                       !seen[k]) {
+            } else if (sscanf(f->filename, "f%03d.txt", &k) == 1 && k >= 0 && k < 999 && !seen[k]) {
                 seen[k] = 1;
                 files++;
                 bad += f->is_directory || f->file_size != strlen(D_MANY "/f000.txt");
@@ -548,7 +557,8 @@ static void test_list(asmb_conn *c)
         size_t n = 0;
         want[n++] = ".";
         want[n++] = "..";
-        for (size_t i = 0; i < NELEM(root_dirs); i++) want[n++] = root_dirs[i];
+        for (size_t i = 0; i < NELEM(root_dirs); i++)
+            want[n++] = root_dirs[i];
         CHECK(exactly(l, want, n));
     }
     res_free(&x);
@@ -590,7 +600,8 @@ static void test_list(asmb_conn *c)
             if (strcmp(root_files[i], F_HIDDEN)) want[n++] = root_files[i];
         CHECK(exactly(l, want, n));
         int normal = 1;
-        for (size_t i = 0; l && i < l->count; i++) normal &= l->entries[i].is_normal == 1;
+        for (size_t i = 0; l && i < l->count; i++)
+            normal &= l->entries[i].is_normal == 1;
         CHECK(normal);
     }
     res_free(&x);
@@ -780,7 +791,7 @@ static void test_retrieve(asmb_conn *c)
     check_get(c, F_R2, R2_LEN, 10, r2, 0, R2_LEN);        /* at the end */
     check_get(c, F_R2, R2_LEN - 9, 100, r2 + R2_LEN - 9, 9, R2_LEN);
     check_get(c, F_R2, 400000, -5, r2 + 400000, R2_LEN - 400000, R2_LEN); /* < 0: to the end */
-    check_get(c, F_R3, 65536, 65536, r3 + 65536, 65536, R3_LEN); /* chunk-aligned */
+    check_get(c, F_R3, 65536, 65536, r3 + 65536, 65536, R3_LEN);          /* chunk-aligned */
     check_get(c, D_EMOJI "/" F_INNER, 0, -1, (const uint8_t *)inner_text, strlen(inner_text),
               strlen(inner_text));
 
@@ -1127,8 +1138,8 @@ static void test_delete(asmb_conn *c)
 {
     res x;
     int rc = disk_mkdir(D_WORK "/del");
-    const char *files[] = {"aa1.txt", "aa2.txt", "aaTest.txt", "aaTest.doc", "ab.txt",
-                           "aaa.txt.bak"};
+    const char *files[] = {"aa1.txt",    "aa2.txt", "aaTest.txt",
+                           "aaTest.doc", "ab.txt",  "aaa.txt.bak"};
     for (size_t i = 0; i < NELEM(files); i++) {
         char p[128];
         snprintf(p, sizeof p, D_WORK "/del/%s", files[i]);
@@ -1150,8 +1161,8 @@ static void test_delete(asmb_conn *c)
     res_free(&x);
     const asmb_file_list *l = ls(c, &x, "share", D_WORK "/del", ASMB_SEARCH_DEFAULT, NULL);
     {
-        const char *want[] = {".", "..", "aaTest.doc", "ab.txt", "aaa.txt.bak", "aaFolder.txt",
-                              "aaTest.dir"};
+        const char *want[] = {".",           "..",           "aaTest.doc", "ab.txt",
+                              "aaa.txt.bak", "aaFolder.txt", "aaTest.dir"};
         CHECK(exactly(l, want, NELEM(want)));
     }
     res_free(&x);
@@ -1220,7 +1231,8 @@ static void test_misc(asmb_conn *c)
     res_free(&x);
     const asmb_file_info *fi = attrs(c, &x, "share", D_WORK "/attrs.txt");
     CHECK(fi && fi->file_size == 5 && fi->is_directory == 0);
-    CHECK(fi && (fi->file_attributes & (ASMB_ATTR_READONLY | ASMB_ATTR_HIDDEN | ASMB_ATTR_SYSTEM)) == 0);
+    CHECK(fi &&
+          (fi->file_attributes & (ASMB_ATTR_READONLY | ASMB_ATTR_HIDDEN | ASMB_ATTR_SYSTEM)) == 0);
     res_free(&x);
     d = NULL;
     rc = asmb_reset_file_attributes(c, "share", D_WORK "/no-such.txt", NULL, &d);
@@ -1269,8 +1281,10 @@ static void test_errors(asmb_conn *c)
     /* a long Unicode path in the message: still valid UTF-8, however it is cut */
     for (int shift = 0; shift < 3; shift++) {
         char p[1024] = D_DIR "/";
-        for (int i = 0; i < shift; i++) strcat(p, "a");
-        for (int i = 0; i < 80; i++) strcat(p, "缺"); /* 240 bytes: a legal name */
+        for (int i = 0; i < shift; i++)
+            strcat(p, "a");
+        for (int i = 0; i < 80; i++)
+            strcat(p, "缺"); /* 240 bytes: a legal name */
         get(c, &x, "share", p, 0, -1, &m);
         CHECK_NT(&x, 0xC0000034);
         CHECK(utf8_valid(x.msg));
@@ -1346,7 +1360,8 @@ static void test_errors(asmb_conn *c)
         const char *p = bad[i];
         int rcs[14];
         asmb_deferred *ds[14];
-        for (int k = 0; k < 14; k++) ds[k] = (asmb_deferred *)&ds; /* must stay untouched */
+        for (int k = 0; k < 14; k++)
+            ds[k] = (asmb_deferred *)&ds; /* must stay untouched */
         int k = 0;
         rcs[k] = asmb_retrieve_file(c, "share", p, &sink, NULL, &ds[k]), k++;
         rcs[k] = asmb_retrieve_file_from_offset(c, "share", p, &sink, 5, 5, NULL, &ds[k]), k++;
@@ -1409,7 +1424,8 @@ static void test_concurrency(asmb_conn *c)
         started += rc == 0;
     }
     CHECK_EQ_INT(started, NCONC);
-    for (int i = 0; i < NCONC; i++) res_wait(&st[i], 60000);
+    for (int i = 0; i < NCONC; i++)
+        res_wait(&st[i], 60000);
     int ok = 0, once = 1, bytes_ok = 1;
     for (int i = 0; i < NCONC; i++) {
         ok += st[i].ok;
@@ -1432,7 +1448,8 @@ static void test_concurrency(asmb_conn *c)
         int rc = asmb_retrieve_file(c, "share", p, &sink, NULL, &d);
         res_start(&rt[i], rc, d);
     }
-    for (int i = 0; i < NCONC; i++) res_wait(&rt[i], 60000);
+    for (int i = 0; i < NCONC; i++)
+        res_wait(&rt[i], 60000);
     int equal = 0;
     ok = 0;
     for (int i = 0; i < NCONC; i++) {
@@ -1534,7 +1551,8 @@ static void pattern_fill(uint64_t pos, uint8_t *buf, size_t n)
     }
     for (; i + 8 <= n; i += 8) {
         uint64_t w = mix((pos + i) >> 3);
-        for (int b = 0; b < 8; b++) buf[i + (size_t)b] = (uint8_t)(w >> (8 * b));
+        for (int b = 0; b < 8; b++)
+            buf[i + (size_t)b] = (uint8_t)(w >> (8 * b));
     }
     for (; i < n; i++) {
         uint64_t p = pos + i;
@@ -1569,7 +1587,8 @@ static int pattern_check(void *arg, const void *data, size_t len)
     pattern_fill(s->pos, s->scratch, len);
     if (s->mismatch_at == UINT64_MAX && memcmp(s->scratch, data, len) != 0) {
         size_t i = 0;
-        while (s->scratch[i] == ((const uint8_t *)data)[i]) i++;
+        while (s->scratch[i] == ((const uint8_t *)data)[i])
+            i++;
         s->mismatch_at = s->pos + i;
     }
     s->pos += len;
@@ -1727,7 +1746,8 @@ static int open_on_server(const char *name)
     if (!p) return -1;
     char line[4096];
     int n = 0;
-    while (fgets(line, sizeof line, p)) n += strstr(line, name) != NULL;
+    while (fgets(line, sizeof line, p))
+        n += strstr(line, name) != NULL;
     return pclose(p) == 0 ? n : -1;
 }
 
@@ -1752,9 +1772,9 @@ static int wait_closed(const char *name)
 typedef struct spy_sink {
     int calls;
     uint64_t bytes;
-    int open_seen;     /* smbstatus saw the file open during the transfer */
-    int check_status;  /* run smbstatus on the first chunk */
-    int fail;          /* return -1 on the first chunk */
+    int open_seen;            /* smbstatus saw the file open during the transfer */
+    int check_status;         /* run smbstatus on the first chunk */
+    int fail;                 /* return -1 on the first chunk */
     asmb_deferred *cancel_me; /* cancel from inside the sink (first chunk) */
     int cancel_rc;
     asmb_conn *free_me; /* asmb_conn_free from inside the sink (first chunk) */
@@ -1822,8 +1842,10 @@ static int callback_child(int mode, const char *path)
     pause_ms(500); /* anything still arriving */
     int want = mode == CHILD_FREE_IN_SINK ? ASMB_ENOTCONN : ASMB_ECANCELED;
     bad |= x.calls != 1 || x.failed != 1 || x.f.code != want;
-    if (mode == CHILD_CANCEL_IN_SOURCE) bad |= sp.cancel_rc != 0 || sp.calls != 1;
-    else bad |= spy.cancel_rc != 0 || spy.calls != 1;
+    if (mode == CHILD_CANCEL_IN_SOURCE)
+        bad |= sp.cancel_rc != 0 || sp.calls != 1;
+    else
+        bad |= spy.cancel_rc != 0 || spy.calls != 1;
     if (bad)
         fprintf(stderr, "  child %d: outcome calls %d code %s; callback calls %d cancel rc %d\n",
                 mode, x.calls, asmb_err_name(x.f.code),
@@ -1861,7 +1883,8 @@ enum { CANCEL_SIZE = 48 << 20 };
 static int make_cancel_file(void)
 {
     uint8_t *junk = malloc(CANCEL_SIZE);
-    for (size_t i = 0; i < CANCEL_SIZE; i += 4096) memset(junk + i, (int)(i >> 12), 4096);
+    for (size_t i = 0; i < CANCEL_SIZE; i += 4096)
+        memset(junk + i, (int)(i >> 12), 4096);
     int rc = disk_write(CANCEL_FILE, junk, CANCEL_SIZE);
     free(junk);
     return rc;
@@ -1919,7 +1942,8 @@ static void test_cancel(asmb_conn *c)
     d = NULL;
     rc = asmb_retrieve_file(c, "share", path, &sink, NULL, &d);
     res_start(&x, rc, d);
-    for (int i = 0; i < 2000 && spy.calls == 0 && !x.calls; i++) uv_run(loop, UV_RUN_ONCE);
+    for (int i = 0; i < 2000 && spy.calls == 0 && !x.calls; i++)
+        uv_run(loop, UV_RUN_ONCE);
     CHECK(spy.calls >= 1 && x.calls == 0);
     CHECK_EQ_INT(rc ? rc : asmb_deferred_cancel(d), 0);
     int calls_at_cancel = spy.calls;
@@ -2107,21 +2131,28 @@ int main(int argc, char **argv)
                 const char *name;
                 void (*fn)(asmb_conn *);
             } sections[] = {
-                {"list", test_list},       {"attrs", test_attrs},
-                {"retrieve", test_retrieve}, {"store", test_store},
-                {"offset", test_offset},   {"rename", test_rename},
-                {"dirs", test_dirs},       {"delete", test_delete},
-                {"misc", test_misc},       {"errors", test_errors},
-                {"concurrency", test_concurrency}, {"big", test_big},
-                {"hugedir", test_hugedir}, {"cancel", test_cancel},
+                {"list", test_list},
+                {"attrs", test_attrs},
+                {"retrieve", test_retrieve},
+                {"store", test_store},
+                {"offset", test_offset},
+                {"rename", test_rename},
+                {"dirs", test_dirs},
+                {"delete", test_delete},
+                {"misc", test_misc},
+                {"errors", test_errors},
+                {"concurrency", test_concurrency},
+                {"big", test_big},
+                {"hugedir", test_hugedir},
+                {"cancel", test_cancel},
             };
             for (size_t i = 0; i < NELEM(sections); i++) {
                 if (!want(argc, argv, sections[i].name)) continue;
                 int before = t_fail;
                 double t0 = now_unix();
                 sections[i].fn(c);
-                printf("%-12s %s (%.1f s)\n", sections[i].name,
-                       t_fail == before ? "ok" : "FAILED", now_unix() - t0);
+                printf("%-12s %s (%.1f s)\n", sections[i].name, t_fail == before ? "ok" : "FAILED",
+                       now_unix() - t0);
             }
         }
         t_free(loop, c);
