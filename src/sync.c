@@ -277,3 +277,49 @@ ASMB_API void asmb_security_free(asmb_security *sec)
     asmb__free(sec->aces);
     asmb__free(sec);
 }
+
+/* ---- shares and snapshots (src/ops/shares.c, src/ops/snapshots.c) ---- */
+
+void asmb__share_list_free(void *p);
+void asmb__snapshot_list_free(void *p);
+
+/* Takes the result over from a succeeded deferred (and releases d). */
+static void *take_result(asmb_deferred *d)
+{
+    void *r = d->result;
+    d->result = NULL;
+    d->result_free = NULL;
+    asmb_deferred_unref(d);
+    return r;
+}
+
+ASMB_API int asmb_sync_list_shares(asmb_sync *s, const asmb_opts *opts, asmb_share_list **out,
+                                   asmb_error *err)
+{
+    if (!out) return ASMB_EINVAL;
+    *out = NULL;
+    SYNC_CALL(s, err, "listing shares", asmb_list_shares(s->c, opts, &d));
+    *out = take_result(d);
+    if (*out) return 0;
+    set_code(err, ASMB_ENOMEM, "listing shares");
+    return ASMB_ENOMEM;
+}
+
+ASMB_API int asmb_sync_list_snapshots(asmb_sync *s, const char *share, const char *path,
+                                      const asmb_opts *opts, asmb_snapshot_list **out,
+                                      asmb_error *err)
+{
+    if (!out) return ASMB_EINVAL;
+    *out = NULL;
+    SYNC_CALL(s, err, "listing snapshots", asmb_list_snapshots(s->c, share, path, opts, &d));
+    *out = take_result(d);
+    if (*out) return 0;
+    set_code(err, ASMB_ENOMEM, "listing snapshots");
+    return ASMB_ENOMEM;
+}
+
+ASMB_API void asmb_share_list_free(asmb_share_list *list) { asmb__share_list_free(list); }
+ASMB_API void asmb_snapshot_list_free(asmb_snapshot_list *list)
+{
+    asmb__snapshot_list_free(list);
+}

@@ -61,4 +61,18 @@ static inline unsigned char *t_unhex(const char *hex, size_t *len)
     if (len) *len = n;
     return b;
 }
+
+/* t_unhex whose buffers t_free_all releases (for tables of vectors). */
+static void *t_allocs[512];
+static int t_nallocs;
+static inline unsigned char *t_hex(const char *hex, size_t *len)
+{
+    unsigned char *b = t_unhex(hex, len);
+    if (t_nallocs < (int)(sizeof t_allocs / sizeof t_allocs[0])) t_allocs[t_nallocs++] = b;
+    return b;
+}
+static inline void t_free_all(void)
+{
+    while (t_nallocs) free(t_allocs[--t_nallocs]);
+}
 #endif

@@ -54,6 +54,7 @@ static void handle_closed(uv_handle_t *h)
     asmb_conn *c = t->c;
     c->tp = NULL;
     c->tp_data = NULL;
+    if (t->ai) uv_freeaddrinfo(t->ai); /* closed while still trying addresses */
     asmb__free(t);
     asmb__conn_unref(c); /* the transport's reference */
 }

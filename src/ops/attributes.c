@@ -4,6 +4,7 @@
 
 #include "../mem.h"
 #include "../ntstatus.h"
+#include "asmb/asmb_sync.h"
 #include "fileop.h"
 
 typedef struct attr_op {
@@ -153,12 +154,7 @@ static void sec_open(asmb_fop *f)
         asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
 }
 
-static void sec_free(void *p)
-{
-    asmb_security *s = p;
-    asmb__free(s->aces);
-    asmb__free(s);
-}
+static void sec_free(void *p) { asmb_security_free(p); }
 
 static void *sec_result(asmb_fop *f, void (**free_fn)(void *))
 {

@@ -6,8 +6,8 @@
  * The fixture is written directly on disk under $ASMB_TEST_DIR/share (the
  * share "share") at start, each entry chowned to the share's user so that
  * Samba may change it: it does not depend on the library's write path, and
- * the 999- and 100,000-entry folders are made in well under a second. What
- * the tests store, rename and delete goes through the library.
+ * the 999- and 100,000-entry folders cost no round trips. Everything the
+ * tests store, rename and delete goes through the library (below work/).
  *
  *   test_files                  every section
  *   test_files SECTION...       the fixture, then only those sections:
@@ -15,8 +15,11 @@
  *     concurrency big hugedir cancel dialects
  *   test_files quick-dialects   = test_files dialects
  *
+ * "cancel" also runs, first and in forked children, cancel / asmb_conn_free
+ * from inside sink and source callbacks (a crash there is a failed check).
  * ASMB_TEST_QUICK set (the valgrind stage): the 5 GiB file and the
- * 100,000-entry folder are skipped (printed "skip"). */
+ * 100,000-entry folder are skipped (printed "skip"). ASMB_TEST_VERBOSE set:
+ * the root listing is printed with its attributes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

@@ -13,21 +13,6 @@
 #include "test.h"
 #include "wire/buf.h"
 
-static void *allocs[512];
-static int nallocs;
-
-/* Hex to bytes; freed at exit by free_all(). */
-static uint8_t *hx(const char *hex, size_t *len)
-{
-    uint8_t *b = t_unhex(hex, len);
-    if (nallocs < (int)ASMB_ARRAY_LEN(allocs)) allocs[nallocs++] = b;
-    return b;
-}
-
-static void free_all(void)
-{
-    while (nallocs) free(allocs[--nallocs]);
-}
 
 static void test_random(asmb_crypto *c)
 {
@@ -44,29 +29,29 @@ static void test_digests(asmb_crypto *c)
     uint8_t out[32];
     /* RFC 1320: MD4("") */
     CHECK_EQ_INT(asmb__md4(c, "", 0, out), 0);
-    CHECK_MEM(out, hx("31d6cfe0d16ae931b73c59d7e0c089c0", NULL), 16);
+    CHECK_MEM(out, t_hex("31d6cfe0d16ae931b73c59d7e0c089c0", NULL), 16);
     /* MS-NLMP 4.2.2.1.2 NTOWFv1 = MD4(UNICODE("Password")) */
     CHECK_EQ_INT(asmb__md4(c, "P\0a\0s\0s\0w\0o\0r\0d\0", 16, out), 0);
-    CHECK_MEM(out, hx("a4f49c406510bdcab6824ee7c30fd852", NULL), 16);
+    CHECK_MEM(out, t_hex("a4f49c406510bdcab6824ee7c30fd852", NULL), 16);
     /* RFC 1321: MD5("abc") */
     CHECK_EQ_INT(asmb__md5(c, "abc", 3, out), 0);
-    CHECK_MEM(out, hx("900150983cd24fb0d6963f7d28e17f72", NULL), 16);
+    CHECK_MEM(out, t_hex("900150983cd24fb0d6963f7d28e17f72", NULL), 16);
 
     /* RFC 2202 test case 1: HMAC-MD5(0x0b x16, "Hi There") */
     uint8_t k1[16];
     memset(k1, 0x0b, 16);
     asmb_iov v1 = {"Hi There", 8};
     CHECK_EQ_INT(asmb__hmac_md5(c, k1, 16, &v1, 1, out), 0);
-    CHECK_MEM(out, hx("9294727a3638bb1c13f48ef8158bfc9d", NULL), 16);
+    CHECK_MEM(out, t_hex("9294727a3638bb1c13f48ef8158bfc9d", NULL), 16);
     /* RFC 4231 test case 2, message split over three iovs (one empty). */
     asmb_iov v2[3] = {{"what do ya want ", 16}, {"", 0}, {"for nothing?", 12}};
     CHECK_EQ_INT(asmb__hmac_sha256(c, (const uint8_t *)"Jefe", 4, v2, 3, out), 0);
-    CHECK_MEM(out, hx("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", NULL),
+    CHECK_MEM(out, t_hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", NULL),
               32);
     /* Same context re-keyed: RFC 2202 test case 2 for HMAC-MD5 afterwards. */
     asmb_iov v3 = {"what do ya want for nothing?", 28};
     CHECK_EQ_INT(asmb__hmac_md5(c, (const uint8_t *)"Jefe", 4, &v3, 1, out), 0);
-    CHECK_MEM(out, hx("750c783e6ab0b503eaa86e310a5db738", NULL), 16);
+    CHECK_MEM(out, t_hex("750c783e6ab0b503eaa86e310a5db738", NULL), 16);
 }
 
 static void test_rc4(asmb_crypto *c)
@@ -74,9 +59,9 @@ static void test_rc4(asmb_crypto *c)
     static const uint8_t zero[32];
     uint8_t out[32], out2[32];
     /* RFC 6229, 128-bit key 0x0102..10, keystream offset 0. */
-    const uint8_t *key = hx("0102030405060708090a0b0c0d0e0f10", NULL);
+    const uint8_t *key = t_hex("0102030405060708090a0b0c0d0e0f10", NULL);
     CHECK_EQ_INT(asmb__rc4(c, key, zero, 16, out), 0);
-    CHECK_MEM(out, hx("9ac7cc9a609d1ef7b2932899cde41b97", NULL), 16);
+    CHECK_MEM(out, t_hex("9ac7cc9a609d1ef7b2932899cde41b97", NULL), 16);
     /* Continuous stream: 7 + 25 bytes in two updates == 32 in one. */
     asmb_rc4 *r = asmb__rc4_new(c, key, 16);
     CHECK(r != NULL);
@@ -86,16 +71,16 @@ static void test_rc4(asmb_crypto *c)
     CHECK_EQ_INT(asmb__rc4(c, key, zero, 32, out), 0);
     CHECK_MEM(out, out2, 32);
     /* RFC 6229, 40-bit key 0x0102030405 (NTLM 40-bit sealing keys). */
-    r = asmb__rc4_new(c, hx("0102030405", NULL), 5);
+    r = asmb__rc4_new(c, t_hex("0102030405", NULL), 5);
     CHECK(r != NULL);
     CHECK_EQ_INT(asmb__rc4_update(r, zero, 16, out), 0);
-    CHECK_MEM(out, hx("b2396305f03dc027ccc3524a0a1118a8", NULL), 16);
+    CHECK_MEM(out, t_hex("b2396305f03dc027ccc3524a0a1118a8", NULL), 16);
     asmb__rc4_free(r);
     /* 56-bit key 0x01020304050607 (python-cryptography ARC4). */
-    r = asmb__rc4_new(c, hx("01020304050607", NULL), 7);
+    r = asmb__rc4_new(c, t_hex("01020304050607", NULL), 7);
     CHECK(r != NULL);
     CHECK_EQ_INT(asmb__rc4_update(r, zero, 16, out), 0);
-    CHECK_MEM(out, hx("293f02d47f37c9b633f2af5285feb46b", NULL), 16);
+    CHECK_MEM(out, t_hex("293f02d47f37c9b633f2af5285feb46b", NULL), 16);
     asmb__rc4_free(r);
     CHECK(asmb__rc4_new(c, key, 0) == NULL);
 }
@@ -147,14 +132,14 @@ static void check_kdf(asmb_crypto *c, const uint8_t *key, const char *label,
     if (!want) return;
     /* Labels and 3.0 contexts include their terminating NUL (MS-SMB2 3.1.4.2). */
     CHECK_EQ_INT(asmb__kdf(c, key, 16, label, strlen(label) + 1, ctx, ctx_len, out, 16), 0);
-    CHECK_MEM(out, hx(want, NULL), 16);
+    CHECK_MEM(out, t_hex(want, NULL), 16);
 }
 
 static void test_kdf(asmb_crypto *c)
 {
     for (size_t i = 0; i < ASMB_ARRAY_LEN(kdf_vecs); i++) {
         const struct kdf_vec *v = &kdf_vecs[i];
-        const uint8_t *key = hx(v->session_key, NULL);
+        const uint8_t *key = t_hex(v->session_key, NULL);
         if (!v->preauth) { /* SMB 3.0 / 3.0.2 labels and contexts */
             check_kdf(c, key, "SMB2AESCMAC", "SmbSign", 8, v->signing);
             check_kdf(c, key, "SMB2AESCCM", "ServerIn ", 10, v->encryption);
@@ -162,7 +147,7 @@ static void test_kdf(asmb_crypto *c)
             check_kdf(c, key, "SMB2APP", "SmbRpc", 7, v->application);
         } else { /* SMB 3.1.1: context = PreauthIntegrityHashValue */
             size_t hl;
-            const uint8_t *h = hx(v->preauth, &hl);
+            const uint8_t *h = t_hex(v->preauth, &hl);
             CHECK_EQ_INT(hl, 64);
             check_kdf(c, key, "SMBSigningKey", h, hl, v->signing);
             check_kdf(c, key, "SMBC2SCipherKey", h, hl, v->encryption);
@@ -175,13 +160,13 @@ static void test_kdf(asmb_crypto *c)
      * 00000100) computed with Python's hmac on the anatomy 3.1.1 session. */
     uint8_t out[32];
     size_t hl;
-    const uint8_t *key = hx(kdf_vecs[4].session_key, NULL);
-    const uint8_t *h = hx(kdf_vecs[4].preauth, &hl);
+    const uint8_t *key = t_hex(kdf_vecs[4].session_key, NULL);
+    const uint8_t *h = t_hex(kdf_vecs[4].preauth, &hl);
     CHECK_EQ_INT(asmb__kdf(c, key, 16, "SMBC2SCipherKey", 16, h, hl, out, 32), 0);
-    CHECK_MEM(out, hx("049c27fd8a340262e32c643dea2ba507af7a4c085fd2505aeffcbdeae6d6d8ab", NULL),
+    CHECK_MEM(out, t_hex("049c27fd8a340262e32c643dea2ba507af7a4c085fd2505aeffcbdeae6d6d8ab", NULL),
               32);
     CHECK_EQ_INT(asmb__kdf(c, key, 16, "SMBS2CCipherKey", 16, h, hl, out, 32), 0);
-    CHECK_MEM(out, hx("35952fed051bf2471af5f7acc63674b887a54b47af46959f7caff1ce537d7419", NULL),
+    CHECK_MEM(out, t_hex("35952fed051bf2471af5f7acc63674b887a54b47af46959f7caff1ce537d7419", NULL),
               32);
     CHECK_EQ_INT(asmb__kdf(c, key, 16, "SMBSigningKey", 14, h, hl, out, 24), ASMB_EINVAL);
 }
@@ -256,17 +241,17 @@ static void test_preauth(asmb_crypto *c)
     uint8_t hash[64] = {0}, split[64] = {0};
     for (int i = 0; i < 5; i++) {
         size_t n;
-        const uint8_t *p = hx(preauth_pkts[i], &n);
+        const uint8_t *p = t_hex(preauth_pkts[i], &n);
         asmb_iov v = {p, n};
         CHECK_EQ_INT(asmb__preauth_update(c, hash, &v, 1), 0);
-        CHECK_MEM(hash, hx(preauth_hashes[i], NULL), 64);
+        CHECK_MEM(hash, t_hex(preauth_hashes[i], NULL), 64);
         /* Header and body as separate iovs give the same chain. */
         asmb_iov v2[2] = {{p, 64}, {p + 64, n - 64}};
         CHECK_EQ_INT(asmb__preauth_update(c, split, v2, 2), 0);
         CHECK_MEM(split, hash, 64);
     }
     /* The final hash is the 3.1.1 KDF context of kdf.json's anatomy vector. */
-    CHECK_MEM(hash, hx(kdf_vecs[4].preauth, NULL), 64);
+    CHECK_MEM(hash, t_hex(kdf_vecs[4].preauth, NULL), 64);
 }
 
 /* ---- raw CMAC / GMAC ---- */
@@ -287,18 +272,18 @@ static void test_cmac_gmac(asmb_crypto *c)
         "070a16b46b4d4144f79bdd9dd04a287c",
         "dfa66747de9ae63030ca32611497c827",
         "51f0bebf7e3b9d92fc49741779363cfe"};
-    const uint8_t *key = hx("2b7e151628aed2a6abf7158809cf4f3c", NULL);
+    const uint8_t *key = t_hex("2b7e151628aed2a6abf7158809cf4f3c", NULL);
     for (int i = 0; i < 4; i++) {
         size_t n;
-        const uint8_t *m = hx(msgs[i], &n);
+        const uint8_t *m = t_hex(msgs[i], &n);
         asmb_iov v = {m, n};
         CHECK_EQ_INT(asmb__aes_cmac(c, key, &v, 1, out), 0);
-        CHECK_MEM(out, hx(macs[i], NULL), 16);
+        CHECK_MEM(out, t_hex(macs[i], NULL), 16);
         if (n > 17) { /* split at an odd, non-block boundary */
             asmb_iov v2[2] = {{m, 17}, {m + 17, n - 17}};
             memset(out, 0, 16);
             CHECK_EQ_INT(asmb__aes_cmac(c, key, v2, 2, out), 0);
-            CHECK_MEM(out, hx(macs[i], NULL), 16);
+            CHECK_MEM(out, t_hex(macs[i], NULL), 16);
         }
     }
     /* NIST CAVP gcmEncryptExtIV128, PTlen=0 AADlen=128 (GMAC). */
@@ -313,10 +298,10 @@ static void test_cmac_gmac(asmb_crypto *c)
              "c94c410194c765e3dcc7964379758ed3",
              "94dca8edfcf90bb74b153c8d48a17930"}};
         size_t n;
-        const uint8_t *aad = hx(g[i][2], &n);
+        const uint8_t *aad = t_hex(g[i][2], &n);
         asmb_iov v[2] = {{aad, 5}, {aad + 5, n - 5}};
-        CHECK_EQ_INT(asmb__aes_gmac(c, hx(g[i][0], NULL), hx(g[i][1], NULL), v, 2, out), 0);
-        CHECK_MEM(out, hx(g[i][3], NULL), 16);
+        CHECK_EQ_INT(asmb__aes_gmac(c, t_hex(g[i][0], NULL), t_hex(g[i][1], NULL), v, 2, out), 0);
+        CHECK_MEM(out, t_hex(g[i][3], NULL), 16);
     }
 }
 
@@ -326,8 +311,8 @@ static void check_smb2_vec(asmb_crypto *c, int algo, const char *key_hex, const 
                            const char *sig_hex)
 {
     size_t n;
-    uint8_t *pkt = hx(pkt_hex, &n);
-    const uint8_t *key = hx(key_hex, NULL), *want = hx(sig_hex, NULL);
+    uint8_t *pkt = t_hex(pkt_hex, &n);
+    const uint8_t *key = t_hex(key_hex, NULL), *want = t_hex(sig_hex, NULL);
     uint8_t sig[16], hdr[64];
     CHECK(n > 64);
     CHECK_MEM(pkt + 48, want, 16);
@@ -466,7 +451,7 @@ static void test_smb2_gmac(asmb_crypto *c)
         uint8_t nonce_bits;
     } cases[] = {{0x0008, 0x00000008, 0}, {0x0008, 0x00000009, 1}, {0x000C, 0x00000008, 2},
                  {0x0005, 0x00000000, 0}};
-    const uint8_t *key = hx("77be63708971c4e240d1cb79e8d77feb", NULL);
+    const uint8_t *key = t_hex("77be63708971c4e240d1cb79e8d77feb", NULL);
     uint8_t sigs[4][16];
     for (int i = 0; i < 4; i++) {
         uint8_t msg[64 + 41], nonce[12] = {0}, tag[16];
@@ -546,6 +531,6 @@ int main(void)
     test_two_contexts(c);
     asmb__crypto_free(c);
     asmb__crypto_free(NULL);
-    free_all();
+    t_free_all();
     TEST_DONE();
 }

@@ -11,20 +11,6 @@
 #include "test.h"
 #include "wire/buf.h"
 
-static void *allocs[256];
-static int nallocs;
-
-static uint8_t *hx(const char *hex, size_t *len)
-{
-    uint8_t *b = t_unhex(hex, len);
-    if (nallocs < (int)ASMB_ARRAY_LEN(allocs)) allocs[nallocs++] = b;
-    return b;
-}
-
-static void free_all(void)
-{
-    while (nallocs) free(allocs[--nallocs]);
-}
 
 #define FLAGS_CLIENT 0xE2888235u
 #define FLAG_ANONYMOUS 0x00000800u
@@ -178,11 +164,11 @@ static void test_ntowfv2(asmb_crypto *c)
 {
     uint8_t h[16], k[16];
     ntowfv2(c, "User", "Password", "Domain", h, k);
-    CHECK_MEM(h, hx("a4f49c406510bdcab6824ee7c30fd852", NULL), 16); /* MD4 */
-    CHECK_MEM(k, hx(v424_ntowfv2, NULL), 16);
+    CHECK_MEM(h, t_hex("a4f49c406510bdcab6824ee7c30fd852", NULL), 16); /* MD4 */
+    CHECK_MEM(k, t_hex(v424_ntowfv2, NULL), 16);
     ntowfv2(c, "administrator", "Password01!", "SUT311", h, k);
-    CHECK_MEM(h, hx(real_nt_hash, NULL), 16);
-    CHECK_MEM(k, hx(real_ntowfv2, NULL), 16);
+    CHECK_MEM(h, t_hex(real_nt_hash, NULL), 16);
+    CHECK_MEM(k, t_hex(real_ntowfv2, NULL), 16);
 }
 
 /* Pointer and length of an AUTHENTICATE Len/MaxLen/Offset field. */
@@ -228,12 +214,12 @@ static void test_negotiate(asmb_crypto *c)
  * MsvAvTimestamp, so LMv2, no MsvAvFlags and no MIC. */
 static void test_nlmp_424(asmb_crypto *c)
 {
-    asmb_ntlm_params p = {"User", "Password", "Domain", "COMPUTER", hx("aaaaaaaaaaaaaaaa", NULL),
-                          hx("55555555555555555555555555555555", NULL)};
+    asmb_ntlm_params p = {"User", "Password", "Domain", "COMPUTER", t_hex("aaaaaaaaaaaaaaaa", NULL),
+                          t_hex("55555555555555555555555555555555", NULL)};
     asmb_ntlm *n = asmb__ntlm_new(c, &p);
     asmb_wr neg, auth;
     size_t clen, slen, l;
-    const uint8_t *chal = hx(v424_challenge, &clen), *spec = hx(v424_authenticate, &slen);
+    const uint8_t *chal = t_hex(v424_challenge, &clen), *spec = t_hex(v424_authenticate, &slen);
     uint8_t key[16];
     asmb_wr_init(&neg);
     asmb_wr_init(&auth);
@@ -250,15 +236,15 @@ static void test_nlmp_424(asmb_crypto *c)
     /* And field by field. */
     const uint8_t *f = afield(&auth, AF_LM, &l);
     CHECK_EQ_INT(l, 24);
-    CHECK_MEM(f, hx(v424_lmv2, NULL), 24);
+    CHECK_MEM(f, t_hex(v424_lmv2, NULL), 24);
     f = afield(&auth, AF_NT, &l);
     size_t ntl;
-    const uint8_t *want_nt = hx(v424_nt_response, &ntl);
+    const uint8_t *want_nt = t_hex(v424_nt_response, &ntl);
     CHECK_EQ_INT(l, ntl);
     if (l == ntl) CHECK_MEM(f, want_nt, ntl);
     f = afield(&auth, AF_KEY, &l);
     CHECK_EQ_INT(l, 16);
-    CHECK_MEM(f, hx(v424_enc_key, NULL), 16);
+    CHECK_MEM(f, t_hex(v424_enc_key, NULL), 16);
     f = afield(&auth, AF_USER, &l);
     CHECK_EQ_INT(l, 8);
     CHECK_MEM(f, "U\0s\0e\0r\0", 8);
@@ -266,21 +252,21 @@ static void test_nlmp_424(asmb_crypto *c)
     CHECK_EQ_INT(asmb_le32(auth.data + AF_DOMAIN + 4), 72); /* no MIC field */
     CHECK_EQ_INT(asmb_le32(auth.data + 60), FLAGS_CLIENT);
     CHECK_EQ_INT(asmb__ntlm_session_key(n, key), 0);
-    CHECK_MEM(key, hx("55555555555555555555555555555555", NULL), 16);
+    CHECK_MEM(key, t_hex("55555555555555555555555555555555", NULL), 16);
     CHECK_EQ_INT(asmb__ntlm_is_anonymous(n), 0);
 
     /* The spec's keys reproduce its GSS_WrapEx output: RC4(SealKey) over the
      * plaintext, then over HMAC_MD5(SignKey, seq 0 | plaintext)[0..8]. */
     size_t pl;
-    const uint8_t *plain = hx(v424_plain, &pl), *sk = hx(v424_sign_key, NULL),
-                  *ek = hx(v424_seal_key, NULL);
+    const uint8_t *plain = t_hex(v424_plain, &pl), *sk = t_hex(v424_sign_key, NULL),
+                  *ek = t_hex(v424_seal_key, NULL);
     uint8_t mac0[16], mac1[16], buf[64], ks[32] = {0}, sig[16];
     hmac16(c, sk, "\0\0\0\0", 4, plain, pl, mac0);
     memcpy(buf, plain, pl);
     memcpy(buf + pl, mac0, 8);
     CHECK_EQ_INT(asmb__rc4(c, ek, buf, pl + 8, buf), 0);
-    CHECK_MEM(buf, hx(v424_sealed, NULL), pl);
-    CHECK_MEM(buf + pl, hx(v424_wrap_sig, NULL) + 4, 8);
+    CHECK_MEM(buf, t_hex(v424_sealed, NULL), pl);
+    CHECK_MEM(buf + pl, t_hex(v424_wrap_sig, NULL) + 4, 8);
     /* Our NTLMSSP_MESSAGE_SIGNATURE (no sealing before it): checksum is the
      * HMAC XOR the fresh client sealing key stream, continuing with seq 1. */
     CHECK_EQ_INT(asmb__rc4(c, ek, ks, 16, ks), 0);
@@ -302,27 +288,27 @@ static void test_nlmp_424(asmb_crypto *c)
 static void test_real_primitives(asmb_crypto *c)
 {
     size_t tl, nl, cl, al;
-    const uint8_t *k = hx(real_ntowfv2, NULL), *temp = hx(real_temp, &tl);
-    const uint8_t *sc = hx(real_server_challenge, NULL), *esk = hx(real_esk, NULL);
+    const uint8_t *k = t_hex(real_ntowfv2, NULL), *temp = t_hex(real_temp, &tl);
+    const uint8_t *sc = t_hex(real_server_challenge, NULL), *esk = t_hex(real_esk, NULL);
     uint8_t proof[16], kek[16], enc[16], mic[16];
     hmac16(c, k, sc, 8, temp, tl, proof);
-    CHECK_MEM(proof, hx(real_proof, NULL), 16);
+    CHECK_MEM(proof, t_hex(real_proof, NULL), 16);
     hmac16(c, k, proof, 16, "", 0, kek);
-    CHECK_MEM(kek, hx(real_kek, NULL), 16);
+    CHECK_MEM(kek, t_hex(real_kek, NULL), 16);
     CHECK_EQ_INT(asmb__rc4(c, kek, esk, 16, enc), 0);
-    CHECK_MEM(enc, hx(real_enc_key, NULL), 16);
+    CHECK_MEM(enc, t_hex(real_enc_key, NULL), 16);
 
     for (int i = 0; i < 3; i++) {
         const char *const *m = i == 0 ? (const char *const[]){real_negotiate, real_challenge,
                                                               real_authenticate, real_esk, real_mic}
                                       : mic_vecs[i - 1];
-        const uint8_t *neg = hx(m[0], &nl), *chal = hx(m[1], &cl);
-        uint8_t *auth = hx(m[2], &al);
-        CHECK_MEM(auth + 72, hx(m[4], NULL), 16);
+        const uint8_t *neg = t_hex(m[0], &nl), *chal = t_hex(m[1], &cl);
+        uint8_t *auth = t_hex(m[2], &al);
+        CHECK_MEM(auth + 72, t_hex(m[4], NULL), 16);
         memset(auth + 72, 0, 16);
         asmb_iov v[3] = {{neg, nl}, {chal, cl}, {auth, al}};
-        CHECK_EQ_INT(asmb__hmac_md5(c, hx(m[3], NULL), 16, v, 3, mic), 0);
-        CHECK_MEM(mic, hx(m[4], NULL), 16);
+        CHECK_EQ_INT(asmb__hmac_md5(c, t_hex(m[3], NULL), 16, v, 3, mic), 0);
+        CHECK_MEM(mic, t_hex(m[4], NULL), 16);
     }
 }
 
@@ -330,14 +316,14 @@ static void test_real_primitives(asmb_crypto *c)
  * Z(24) LM, MsvAvFlags, MIC, key exchange, and the published mechListMICs. */
 static void test_real_exchange(asmb_crypto *c)
 {
-    const uint8_t *esk = hx(real_esk, NULL);
+    const uint8_t *esk = t_hex(real_esk, NULL);
     asmb_ntlm_params p = {"administrator", "Password01!", "SUT311", "DRIVER311",
-                          hx("bc4ad05f223cc90f", NULL), esk};
+                          t_hex("bc4ad05f223cc90f", NULL), esk};
     asmb_ntlm *n = asmb__ntlm_new(c, &p);
     asmb_wr neg, auth;
     size_t clen, l, tl, ml;
-    const uint8_t *chal = hx(real_challenge, &clen), *k = hx(real_ntowfv2, NULL);
-    const uint8_t *temp = hx(real_our_temp, &tl), *sc = hx(real_server_challenge, NULL);
+    const uint8_t *chal = t_hex(real_challenge, &clen), *k = t_hex(real_ntowfv2, NULL);
+    const uint8_t *temp = t_hex(real_our_temp, &tl), *sc = t_hex(real_server_challenge, NULL);
     uint8_t proof[16], kek[16], enc[16], mic[16], key[16], sig[16];
     static const uint8_t z24[24];
     asmb_wr_init(&neg);
@@ -390,22 +376,22 @@ static void test_real_exchange(asmb_crypto *c)
 
     /* mechListMIC of the published SESSION_SETUPs: the client's (our sign),
      * the server's (our verify), both seq 0 on fresh RC4 handles. */
-    const uint8_t *mt = hx(real_mech_types, &ml);
+    const uint8_t *mt = t_hex(real_mech_types, &ml);
     CHECK_EQ_INT(asmb__ntlm_sign(n, 0, mt, ml, sig), 0);
-    CHECK_MEM(sig, hx(real_client_mlmic, NULL), 16);
-    CHECK_EQ_INT(asmb__ntlm_verify(n, 0, mt, ml, hx(real_server_mlmic, NULL)), 0);
+    CHECK_MEM(sig, t_hex(real_client_mlmic, NULL), 16);
+    CHECK_EQ_INT(asmb__ntlm_verify(n, 0, mt, ml, t_hex(real_server_mlmic, NULL)), 0);
     /* The server handle moved on: the same signature no longer verifies. */
-    CHECK_EQ_INT(asmb__ntlm_verify(n, 0, mt, ml, hx(real_server_mlmic, NULL)), ASMB_ESIGNATURE);
+    CHECK_EQ_INT(asmb__ntlm_verify(n, 0, mt, ml, t_hex(real_server_mlmic, NULL)), ASMB_ESIGNATURE);
 
     /* A second run, with a bad server mechListMIC. */
     asmb_wr_free(&auth);
     CHECK_EQ_INT(asmb__ntlm_authenticate(n, chal, clen, 0, &auth), 0);
-    uint8_t *bad = hx(real_server_mlmic, NULL);
+    uint8_t *bad = t_hex(real_server_mlmic, NULL);
     bad[6] ^= 0x01;
     CHECK_EQ_INT(asmb__ntlm_verify(n, 0, mt, ml, bad), ASMB_ESIGNATURE);
     /* Re-authenticating restarted the client handle too. */
     CHECK_EQ_INT(asmb__ntlm_sign(n, 0, mt, ml, sig), 0);
-    CHECK_MEM(sig, hx(real_client_mlmic, NULL), 16);
+    CHECK_MEM(sig, t_hex(real_client_mlmic, NULL), 16);
 
     asmb_wr_free(&neg);
     asmb_wr_free(&auth);
@@ -469,7 +455,7 @@ static void test_anonymous(asmb_crypto *c)
         asmb_ntlm *n = asmb__ntlm_new(c, &p);
         asmb_wr neg, auth;
         size_t clen, l;
-        const uint8_t *chal = hx(i ? real_challenge : v424_challenge, &clen);
+        const uint8_t *chal = t_hex(i ? real_challenge : v424_challenge, &clen);
         uint8_t key[16], sig[16];
         asmb_wr_init(&neg);
         asmb_wr_init(&auth);
@@ -525,7 +511,7 @@ static void test_malformed(asmb_crypto *c)
         {"OEM only", 20, "14"},
     };
     size_t clen;
-    const uint8_t *orig = hx(real_challenge, &clen);
+    const uint8_t *orig = t_hex(real_challenge, &clen);
     uint8_t *m = malloc(clen);
     asmb_ntlm_params p = {"u", "p", "d", "w", NULL, NULL};
     asmb_ntlm *n = asmb__ntlm_new(c, &p);
@@ -537,7 +523,7 @@ static void test_malformed(asmb_crypto *c)
     CHECK_EQ_INT(clen, 0x94);
     for (size_t i = 0; i < ASMB_ARRAY_LEN(muts); i++) {
         size_t bl;
-        const uint8_t *b = hx(muts[i].bytes, &bl);
+        const uint8_t *b = t_hex(muts[i].bytes, &bl);
         memcpy(m, orig, clen);
         memcpy(m + muts[i].at, b, bl);
         int rc = asmb__ntlm_authenticate(n, m, clen, 0, &auth);
@@ -581,6 +567,6 @@ int main(void)
     test_malformed(c);
     asmb__ntlm_free(NULL);
     asmb__crypto_free(c);
-    free_all();
+    t_free_all();
     TEST_DONE();
 }

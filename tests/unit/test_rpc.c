@@ -10,21 +10,6 @@
 #include "rpc/srvsvc.h"
 #include "test.h"
 
-static void *allocs[64];
-static int nallocs;
-
-/* Hex to bytes; freed at exit by free_all(). */
-static uint8_t *hx(const char *hex, size_t *len)
-{
-    uint8_t *b = t_unhex(hex, len);
-    if (nallocs < (int)ASMB_ARRAY_LEN(allocs)) allocs[nallocs++] = b;
-    return b;
-}
-
-static void free_all(void)
-{
-    while (nallocs) free(allocs[--nallocs]);
-}
 
 /* A RESPONSE (or FAULT, with stub = status + reserved) PDU. */
 static size_t mkpdu(uint8_t *out, uint8_t ptype, uint8_t flags, uint32_t call_id,
@@ -77,7 +62,7 @@ static void test_bind(void)
 {
     static const asmb_rpc_syntax srvsvc = ASMB_SRVSVC_SYNTAX;
     size_t n;
-    const uint8_t *want = hx(BIND_HEX, &n);
+    const uint8_t *want = t_hex(BIND_HEX, &n);
     asmb_wr w;
     asmb_wr_init(&w);
     CHECK_EQ_INT(asmb__rpc_bind_encode(&w, 1, &srvsvc), 0);
@@ -98,7 +83,7 @@ static void test_bind(void)
 static void test_bind_ack(void)
 {
     size_t n;
-    uint8_t *ack = hx(BIND_ACK_HEX, &n);
+    uint8_t *ack = t_hex(BIND_ACK_HEX, &n);
     asmb_rpc_bind_ack a;
     CHECK_EQ_INT(n, 68);
     CHECK_EQ_INT(asmb__rpc_bind_ack_decode(ack, n, 1, &a), 0);
@@ -146,7 +131,7 @@ static void test_bind_ack(void)
 
     /* BIND_NAK (12.6.4.5): reason 4 (protocol version not supported), one
      * supported version 5.0. frag_length 21. */
-    uint8_t *nak = hx("05000d03100000001500000001000000" "0400" "01" "0500", &n);
+    uint8_t *nak = t_hex("05000d03100000001500000001000000" "0400" "01" "0500", &n);
     CHECK_EQ_INT(n, 21);
     CHECK_EQ_INT(asmb__rpc_bind_ack_decode(nak, n, 1, &a), ASMB_ENOTSUP);
     CHECK_EQ_INT(a.reason, 4);
@@ -162,7 +147,7 @@ static void test_request(void)
     static const uint8_t stub[5] = {0xA, 0xB, 0xC, 0xD, 0xE};
     CHECK_EQ_INT(asmb__rpc_request_encode(&w, 7, 15, stub, 5), 0);
     size_t n;
-    const uint8_t *want = hx("05000003" "10000000" "1d00" "0000" "07000000" /* frag 29 */
+    const uint8_t *want = t_hex("05000003" "10000000" "1d00" "0000" "07000000" /* frag 29 */
                              "05000000" "0000" "0f00" "0a0b0c0d0e", &n);
     CHECK_EQ_INT(w.len, 29);
     CHECK_MEM(w.data, want, n);
@@ -230,7 +215,7 @@ static void check_real_shares(const uint8_t *stub, size_t n)
 static void test_reassembly(void)
 {
     size_t sn;
-    const uint8_t *stub = hx(REAL_STUB_HEX, &sn);
+    const uint8_t *stub = t_hex(REAL_STUB_HEX, &sn);
     CHECK_EQ_INT(sn, 656);
     uint8_t *pdu = malloc(2 * 24 + sn), *p2;
     asmb_rpc_reasm r;
@@ -333,7 +318,7 @@ static void test_enum_request(void)
      * Level1 pointer (0x00020004) -> container {EntriesRead 0, Buffer NULL};
      * PreferedMaximumLength 0xFFFFFFFF; ResumeHandle pointer (0x00020008) -> 0. */
     size_t n;
-    const uint8_t *want = hx("00000200" "04000000" "00000000" "04000000"
+    const uint8_t *want = t_hex("00000200" "04000000" "00000000" "04000000"
                              "5c005c0068000000"
                              "01000000" "01000000" "04000200" "00000000" "00000000"
                              "ffffffff" "08000200" "00000000", &n);
@@ -564,7 +549,7 @@ static void test_enum_response(void)
 static void test_real_stub(void)
 {
     size_t n;
-    const uint8_t *stub = hx(REAL_STUB_HEX, &n);
+    const uint8_t *stub = t_hex(REAL_STUB_HEX, &n);
     check_real_shares(stub, n);
 }
 
@@ -577,6 +562,6 @@ int main(void)
     test_enum_request();
     test_enum_response();
     test_real_stub();
-    free_all();
+    t_free_all();
     TEST_DONE();
 }

@@ -12,20 +12,6 @@
 #include "test.h"
 #include "wire/buf.h"
 
-static void *allocs[128];
-static int nallocs;
-
-static uint8_t *hx(const char *hex, size_t *len)
-{
-    uint8_t *b = t_unhex(hex, len);
-    if (nallocs < (int)ASMB_ARRAY_LEN(allocs)) allocs[nallocs++] = b;
-    return b;
-}
-
-static void free_all(void)
-{
-    while (nallocs) free(allocs[--nallocs]);
-}
 
 /* SESSION_SETUP request 1: NegTokenInit with the NTLM NEGOTIATE. */
 static const char client_init[] =
@@ -88,7 +74,7 @@ static void test_mechlist(void)
 {
     size_t n = 0, wl;
     const uint8_t *m = asmb__spnego_mechlist(&n);
-    const uint8_t *want = hx(mech_types, &wl);
+    const uint8_t *want = t_hex(mech_types, &wl);
     CHECK_EQ_INT(n, wl);
     CHECK_MEM(m, want, wl);
 }
@@ -96,7 +82,7 @@ static void test_mechlist(void)
 static void test_init(void)
 {
     size_t nl, wl;
-    const uint8_t *neg = hx(ntlm_negotiate, &nl), *want = hx(client_init, &wl);
+    const uint8_t *neg = t_hex(ntlm_negotiate, &nl), *want = t_hex(client_init, &wl);
     asmb_wr w;
     asmb_wr_init(&w);
     CHECK_EQ_INT(asmb__spnego_init(neg, nl, &w), 0);
@@ -109,7 +95,7 @@ static void test_init(void)
     for (size_t i = 0; i < sizeof tok; i++) tok[i] = (uint8_t)i;
     CHECK_EQ_INT(asmb__spnego_init(tok, sizeof tok, &w), 0);
     CHECK_EQ_INT(w.len, 344);
-    const uint8_t *hdr = hx("6082015406062b0601050502a082014830820144a00e300c060a2b0601040182"
+    const uint8_t *hdr = t_hex("6082015406062b0601050502a082014830820144a00e300c060a2b0601040182"
                             "3702020aa28201300482012c", NULL);
     CHECK_MEM(w.data, hdr, 44);
     if (w.len == 344) CHECK_MEM(w.data + 44, tok, 300);
@@ -151,7 +137,7 @@ static void test_resp(void)
     asmb_wr_init(&w);
     CHECK_EQ_INT(asmb__spnego_resp((const uint8_t *)"abc", 3, mic, 16, &w), 0);
     size_t wl;
-    const uint8_t *want = hx("a11d301ba2050403616263a3120410000102030405060708090a0b0c0d0e0f", &wl);
+    const uint8_t *want = t_hex("a11d301ba2050403616263a3120410000102030405060708090a0b0c0d0e0f", &wl);
     CHECK_EQ_INT(w.len, wl);
     if (w.len == wl) CHECK_MEM(w.data, want, wl);
     asmb_wr_free(&w);
@@ -162,7 +148,7 @@ static void test_resp(void)
     check_roundtrip(NULL, 0, NULL, 0);
     check_roundtrip(mic, 0, NULL, 0); /* present but empty */
     size_t al;
-    const uint8_t *auth = hx(ntlm_authenticate, &al); /* 0x1a6: 0x82 lengths */
+    const uint8_t *auth = t_hex(ntlm_authenticate, &al); /* 0x1a6: 0x82 lengths */
     check_roundtrip(auth, al, mic, 16);
     uint8_t *big = calloc(1, 70000); /* 0x83 lengths */
     big[0] = 0x5a;
@@ -175,7 +161,7 @@ static void test_real(void)
 {
     asmb_spnego_resp r;
     size_t n, tl;
-    const uint8_t *in = hx(server_resp1, &n), *tok = hx(ntlm_challenge, &tl);
+    const uint8_t *in = t_hex(server_resp1, &n), *tok = t_hex(ntlm_challenge, &tl);
     CHECK_EQ_INT(asmb__spnego_parse_resp(in, n, &r), 0);
     CHECK_EQ_INT(r.neg_state, ASMB_SPNEGO_ACCEPT_INCOMPLETE);
     CHECK_EQ_INT(r.mech_is_ntlm, 1);
@@ -191,23 +177,23 @@ static void test_real(void)
     }
     CHECK_EQ_INT(bad, 0);
 
-    in = hx(server_final, &n);
+    in = t_hex(server_final, &n);
     CHECK_EQ_INT(asmb__spnego_parse_resp(in, n, &r), 0);
     CHECK_EQ_INT(r.neg_state, ASMB_SPNEGO_ACCEPT_COMPLETED);
     CHECK_EQ_INT(r.mech_is_ntlm, 0);
     CHECK(r.token == NULL);
     CHECK_EQ_INT(r.mic_len, 16);
-    if (r.mic && r.mic_len == 16) CHECK_MEM(r.mic, hx(server_mlmic, NULL), 16);
+    if (r.mic && r.mic_len == 16) CHECK_MEM(r.mic, t_hex(server_mlmic, NULL), 16);
 
     /* The client's second leg is a NegTokenResp too (with a negState). */
-    in = hx(client_resp2, &n);
-    tok = hx(ntlm_authenticate, &tl);
+    in = t_hex(client_resp2, &n);
+    tok = t_hex(ntlm_authenticate, &tl);
     CHECK_EQ_INT(asmb__spnego_parse_resp(in, n, &r), 0);
     CHECK_EQ_INT(r.neg_state, ASMB_SPNEGO_ACCEPT_INCOMPLETE);
     CHECK_EQ_INT(r.token_len, tl);
     if (r.token && r.token_len == tl) CHECK_MEM(r.token, tok, tl);
     CHECK_EQ_INT(r.mic_len, 16);
-    if (r.mic && r.mic_len == 16) CHECK_MEM(r.mic, hx(client_mlmic, NULL), 16);
+    if (r.mic && r.mic_len == 16) CHECK_MEM(r.mic, t_hex(client_mlmic, NULL), 16);
 }
 
 static void test_malformed(void)
@@ -241,7 +227,7 @@ static void test_malformed(void)
     asmb_spnego_resp r;
     for (size_t i = 0; i < ASMB_ARRAY_LEN(bad); i++) {
         size_t n;
-        const uint8_t *in = hx(bad[i], &n);
+        const uint8_t *in = t_hex(bad[i], &n);
         int rc = asmb__spnego_parse_resp(in, n, &r);
         if (rc != ASMB_EPROTO) fprintf(stderr, "accepted bad token %zu: %s\n", i, bad[i]);
         CHECK_EQ_INT(rc, ASMB_EPROTO);
@@ -257,7 +243,7 @@ static void test_malformed(void)
     };
     for (size_t i = 0; i < ASMB_ARRAY_LEN(good); i++) {
         size_t n;
-        const uint8_t *in = hx(good[i], &n);
+        const uint8_t *in = t_hex(good[i], &n);
         CHECK_EQ_INT(asmb__spnego_parse_resp(in, n, &r), 0);
     }
     CHECK_EQ_INT(r.mech_is_ntlm, 0); /* Kerberos OID */
@@ -271,6 +257,6 @@ int main(void)
     test_resp();
     test_real();
     test_malformed();
-    free_all();
+    t_free_all();
     TEST_DONE();
 }
