@@ -22,8 +22,9 @@
 #   smbclient seconds: smbclient's own per-file timing (its "(N KiloBytes/sec)" = bytes /
 #             (1.024 * ms), from before CREATE to after CLOSE, like asmb's), so process start,
 #             negotiate and session setup are excluded as well. CPU: user+sys of the whole
-#             smbclient process measured with /usr/bin/time, minus the median CPU of a
-#             connect-only session (smbclient -c exit) of the same scenario.
+#             smbclient process, from bash's `times` in a subshell around it (getrusage
+#             RUSAGE_CHILDREN), minus the median CPU of a connect-only session
+#             (smbclient -c exit) of the same scenario.
 #   MB/s = 10^6 bytes/s. CPU s/GiB = (user+sys) per 2^30 bytes, median over the reps.
 set -euo pipefail
 
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$size_mb$reps" in *[!0-9]*) echo "run.sh: --size-mb and --reps take numbers" >&2; exit 2;; esac
-[ "$reps" -ge 1 ] && [ "$size_mb" -ge 1 ] || { echo "run.sh: bad --size-mb/--reps" >&2; exit 2; }
+if [ "$reps" -lt 1 ] || [ "$size_mb" -lt 1 ]; then echo "run.sh: bad --size-mb/--reps" >&2; exit 2; fi
 
 here=$(cd "$(dirname "$0")" && pwd -P)
 root=$(cd "$here/.." && pwd -P)
@@ -50,14 +51,11 @@ samba=$root/tests/samba/samba.sh
 say() { echo "run.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
 t_begin=$(date +%s)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 [ "$(id -u)" = 0 ] || die "needs root (smbd)"
 command -v smbd >/dev/null || die "smbd missing: tests/samba/install-deps.sh"
 command -v smbclient >/dev/null || die "smbclient missing"
-if [ ! -x /usr/bin/time ]; then
-  say "installing time (for smbclient's CPU)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q time >/dev/null || die "cannot install time"
-fi
 
 # ---------------------------------------------------------------- build
 say "building asmb_bench in $build"
@@ -154,9 +152,9 @@ scen_smb() {
 # ---------------------------------------------------------------- runners
 # Every measurement becomes a line of $res:
 #   scenario tool op rep seconds user sys bytes
-# tool: asmb | smb1m | smbdef | smbbase (connect-only smbclient) ; small phases: op small_*
+# tool: asmb | smb1m | smbdef | smbbase (connect-only smbclient) | smb (small-files session)
 
-asmb_run() {  # scenario label rep -- asmb_bench args: records every line asmb_bench prints
+asmb_run() {  # scenario rep -- asmb_bench args: records every line asmb_bench prints
   local scen=$1 rep=$2 out
   shift 3
   # shellcheck disable=SC2046,SC2086
@@ -166,15 +164,21 @@ asmb_run() {  # scenario label rep -- asmb_bench args: records every line asmb_b
   printf '%s\n' "$out" | awk -v s="$scen" -v r="$rep" 'NF == 5 { print s, "asmb", $1, r, $2, $3, $4, $5 }' >>"$res"
 }
 
-smb() {  # scenario -- smbclient args (stdout+stderr to $work/smb.out, times to $work/time.out)
+smb() {  # scenario -- smbclient args (stdout+stderr to $work/smb.out)
+  # CPU: bash's `times` in the subshell that ran smbclient (children's user and sys, from
+  # getrusage(RUSAGE_CHILDREN): finer than /usr/bin/time's 10 ms) goes to $work/cpu.out.
   local scen=$1
   shift
-  /usr/bin/time -f '%e %U %S' -o "$work/time.out" \
+  (
     smbclient //127.0.0.1/share -p "$port" -U asmbtest%asmbpass -m SMB3_11 \
-      --option="$(scen_smb "$scen")" "$@" >"$work/smb.out" 2>&1
+      --option="$(scen_smb "$scen")" "$@" >"$work/smb.out" 2>&1 || exit
+    times >"$work/times.out"   # not in a pipeline: that would run in a fresh child
+  ) || return
+  awk 'function t(x, a) { sub(/s$/, "", x); split(x, a, "m"); return a[1] * 60 + a[2] }
+       NR == 2 { printf "%.6f %.6f\n", t($1), t($2) }' "$work/times.out" >"$work/cpu.out"
 }
 
-smb_cpu() { awk '{ print $2, $3 }' "$work/time.out"; }
+smb_cpu() { cat "$work/cpu.out"; }
 
 smb_transfer() {  # scenario tool(smb1m|smbdef) op(get|put) rep
   local scen=$1 tool=$2 op=$3 rep=$4 cmd rate secs cpu
@@ -196,10 +200,12 @@ smb_transfer() {  # scenario tool(smb1m|smbdef) op(get|put) rep
 }
 
 smb_baseline() {  # scenario: a connect-only session, 3 times
-  local scen=$1 i
+  local scen=$1 i t0 t1
   for i in 1 2 3; do
+    t0=$(date +%s%N)
     smb "$scen" -c "exit" || { cat "$work/smb.out" >&2; die "smbclient connect failed ($scen)"; }
-    echo "$scen smbbase connect $i $(awk '{ print $1 }' "$work/time.out") $(smb_cpu) 0" >>"$res"
+    t1=$(date +%s%N)
+    echo "$scen smbbase connect $i $(( (t1 - t0) / 1000 ))e-6 $(smb_cpu) 0" >>"$res"
   done
 }
 
@@ -236,7 +242,7 @@ smb_small() {  # scenario rep: mput / ls / mget / del of the 1000 files in one s
 
 # ---------------------------------------------------------------- data
 say "scratch in $work; $size_mb MiB transfers, $reps reps"
-start_samba $(scen_server plain)
+start_samba
 dd if=/dev/zero of="$srv/share/big.bin" bs=1M count="$size_mb" status=none
 dd if=/dev/zero of="$work/src.bin" bs=1M count="$size_mb" status=none
 chown asmbtest "$srv/share/big.bin"
@@ -286,11 +292,12 @@ echo "asmb $(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo '?') (
 echo "$iperf_line"
 echo "transfers: $size_mb MiB, $reps reps; MB/s = 10^6 B/s (median/min over reps); CPU = user+sys s per GiB (median)"
 echo "smbclient: best of iosize 1048576 (1M) and its default (def) by median; time = smbclient's own"
-echo "  per-file timing; CPU = /usr/bin/time of the process minus a connect-only session"
+echo "  per-file timing; CPU = bash 'times' around a subshell running smbclient, minus a connect-only session"
+echo "load average: before $load0; after $(cut -d' ' -f1-3 /proc/loadavg)"
 for scen in $scenarios; do echo "  asmb $scen: ${info[$scen]:-?}"; done
 echo
 
-awk -v gib=1073741824 -v scenarios="$scenarios" '
+awk -v gib=1073741824 -v scenarios="$scenarios" -v nattrs="$nattrs" -v nsmall="$nsmall" '
 function sortv(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
 function med(list,   a, n) { n = split(list, a, " "); if (!n) return -1; sortv(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 function mn(list,   a, n) { n = split(list, a, " "); if (!n) return -1; sortv(a, n); return a[1] }
@@ -346,14 +353,14 @@ END {
   }
   # small files
   if (N["plain" SUBSEP "asmb" SUBSEP "small_store"]) {
-    printf "\nsmall files (plain): 1000 x 4 KiB; seconds median/min; ratio = smbclient time / asmb time (>1: asmb faster)\n"
+    printf "\nsmall files (plain): %d x 4 KiB; seconds median/min; ratio = smbclient time / asmb time (>1: asmb faster)\n", nsmall
     printf "  %-15s %17s %17s %6s %10s\n", "phase", "asmb (concurrent)", "smbclient", "ratio", "asmb files/s"
     split("small_store small_list small_retrieve small_delete", ph, " ")
     split("store/mput list/ls retrieve/mget delete/del", nm, " ")
     at = ""; st = ""
     for (p = 1; p <= 4; p++) {
       ka = "plain" SUBSEP "asmb" SUBSEP ph[p]; kb = "plain" SUBSEP "smb" SUBSEP ph[p]
-      printf "  %-15s %8.3f/%-8.3f %8.3f/%-8.3f %6.2f %10.0f\n", nm[p], med(T[ka]), mn(T[ka]), med(T[kb]), mn(T[kb]), med(T[kb]) / med(T[ka]), 1000 / med(T[ka])
+      printf "  %-15s %8.3f/%-8.3f %8.3f/%-8.3f %6.2f %10.0f\n", nm[p], med(T[ka]), mn(T[ka]), med(T[kb]), mn(T[kb]), med(T[kb]) / med(T[ka]), nsmall / med(T[ka])
     }
     # totals per rep
     for (p = 1; p <= 4; p++) { n = split(T["plain" SUBSEP "asmb" SUBSEP ph[p]], v, " "); for (j = 1; j <= n; j++) tot[j] += v[j]
@@ -366,9 +373,9 @@ END {
   }
   ka = "plain" SUBSEP "asmb" SUBSEP "attrs"
   if (N[ka]) {
-    split(T[ka], v, " "); l = ""; for (j in v) l = l " " 10000 / v[j]
-    split(C[ka], v, " "); c = ""; for (j in v) c = c " " v[j] / 10000 * 1e6
-    printf "\nget_attributes (plain, asmb, 64 in flight): %.0f ops/s median, %.0f min, %.0f max; CPU %.1f us/op\n", med(l), mn(l), mx(l), med(c)
+    split(T[ka], v, " "); l = ""; for (j in v) l = l " " nattrs / v[j]
+    split(C[ka], v, " "); c = ""; for (j in v) c = c " " v[j] / nattrs * 1e6
+    printf "\nget_attributes x %d (plain, asmb, 64 in flight): %.0f ops/s median, %.0f min, %.0f max; CPU %.1f us/op\n", nattrs, med(l), mn(l), mx(l), med(c)
   }
 }' "$res"
 echo

@@ -31,7 +31,8 @@ typedef struct fz_script {
     void (*log)(int step, const asmb_failure *f);
 } fz_script;
 
-enum { FZ_NSTEPS = 16 };
+enum { FZ_NSTEPS = 19 };
+#define FZ_SNAPSHOT 1767323045 /* 2026-01-02 03:04:05 UTC: the test Samba's "snap" share */
 
 static int fz_sink_write(void *arg, const void *data, size_t len)
 {
@@ -94,6 +95,15 @@ static int fz_start_step(fz_script *s, int i, asmb_deferred **d)
     case 13: return asmb_delete_files(c, sh, "fz/*", 1, NULL, d);
     case 14: return asmb_delete_directory(c, sh, "fz", NULL, d);
     case 15: return asmb_tree_disconnect(c, sh, NULL, d);
+    /* srvsvc over IPC$, FSCTL_SRV_ENUMERATE_SNAPSHOTS, a TWrp open */
+    case 16: return asmb_list_shares(c, NULL, d);
+    case 17: return asmb_list_snapshots(c, "snap", "f.txt", NULL, d);
+    case 18: {
+        asmb_sink sink = {fz_sink_write, s, -1};
+        asmb_opts o = {0};
+        o.snapshot = FZ_SNAPSHOT;
+        return asmb_retrieve_file(c, "snap", "f.txt", &sink, &o, d);
+    }
     default: return ASMB_EINVAL;
     }
 }

@@ -94,6 +94,6 @@ for d in "$split"/*/; do
   chmod 0755 "$here/corpus/$h"
 done
 [ "${KEEP_RAW:-0}" = 1 ] || rm -rf "$raw"
-du -sh "$here/corpus"
+echo "record-seeds: fuzz/corpus holds $(du -sb "$here/corpus" | cut -f1) bytes in $(find "$here/corpus" -type f | wc -l) files" >&2
 total=$(du -sb "$here/corpus" | cut -f1)
 [ "$total" -lt 2000000 ] || { echo "record-seeds: corpus is $total bytes (limit 2 MB)" >&2; exit 1; }

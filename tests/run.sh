@@ -2,7 +2,8 @@
 # tests/run.sh - the whole test suite, from a clean checkout (Debian 12, root):
 #   1. install the packages it needs (tests/samba/install-deps.sh)
 #   2. release build: unit and integration tests (each integration test starts
-#      its own throwaway Samba on 127.0.0.1), exported-symbol check, examples
+#      its own throwaway Samba on 127.0.0.1), exported-symbol check, and an
+#      install whose headers/libraries build the demo via pkg-config and CMake
 #   3. ASan+UBSan build: the whole suite again
 #   4. valgrind memcheck: the whole suite again, zero errors and zero leaks
 # Set ASMB_SKIP="asan valgrind" to skip stages while developing.
@@ -33,6 +34,8 @@ if [ -n "$bad" ]; then
 fi
 echo "== exported symbols: $(nm -D --defined-only "$root/build/libasmb.so" | wc -l), all asmb_"
 suite "$root/build" "release build"
+echo "== install"
+"$root/tests/install/check.sh" "$root/build"
 
 if [[ $skip != *" asan "* ]]; then
   build "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DASMB_SANITIZE=ON

@@ -21,21 +21,21 @@
 #define PIPE_ACCESS 0x0012019Fu /* read/write data, EAs, attributes, READ_CONTROL, SYNCHRONIZE */
 #define BIND_CALL_ID 1u
 #define ENUM_CALL_ID 2u
-#define MAX_STUB (16u << 20)           /* the reassembled NetrShareEnum response */
-#define MAX_PIPE_BYTES (2 * MAX_STUB)  /* everything read from the pipe, headers included */
-#define MAX_PDU 0xFFFFu                /* frag_length is 16 bits */
+#define MAX_STUB (16u << 20)          /* the reassembled NetrShareEnum response */
+#define MAX_PIPE_BYTES (2 * MAX_STUB) /* everything read from the pipe, headers included */
+#define MAX_PDU 0xFFFFu               /* frag_length is 16 bits */
 
 enum { ST_BIND, ST_ENUM };
 
 typedef struct shares_op {
     asmb_fop f;
     int stage;
-    asmb_wr tx;       /* the PDU being transceived */
-    asmb_wr rx;       /* bytes read from the pipe, not yet a whole PDU */
-    size_t total;     /* bytes read from the pipe so far */
+    asmb_wr tx;   /* the PDU being transceived */
+    asmb_wr rx;   /* bytes read from the pipe, not yet a whole PDU */
+    size_t total; /* bytes read from the pipe so far */
     asmb_rpc_reasm reasm;
     asmb_share_list *list;
-    char what[200];   /* f->what when a failure needs more words */
+    char what[200]; /* f->what when a failure needs more words */
 } shares_op;
 
 void asmb__share_list_free(void *p);
@@ -140,8 +140,8 @@ static const char *werror_name(uint32_t w)
 static void fail_rpc(shares_op *op, uint32_t st, const char *kind, const char *name)
 {
     if (name)
-        snprintf(op->what, sizeof op->what, "%s %s (0x%08x) from srvsvc NetrShareEnum: %s", kind,
-                 name, st, op->f.what);
+        snprintf(op->what, sizeof op->what, "%s %s from srvsvc NetrShareEnum: %s", kind, name,
+                 op->f.what);
     else
         snprintf(op->what, sizeof op->what, "%s 0x%08x from srvsvc NetrShareEnum: %s", kind, st,
                  op->f.what);

@@ -73,14 +73,14 @@ static void write_reply(asmb_req *r, const asmb_reply *rep)
     if (!f) return; /* over: cleanup frees every buffer */
     store_op *op = (store_op *)f;
     op->inflight--;
-    uint32_t count = 0;
-    int failed = asmb__fop_check(f, rep, asmb__write_decode(rep->msg, rep->len, &count));
-    if (!failed && count != b->len) {
+    uint32_t count = 0, len = b->len;
+    int rc = asmb__write_decode(rep->msg, rep->len, &count);
+    recycle(op, b); /* before any failure: that may free the operation */
+    if (asmb__fop_check(f, rep, rc)) return;
+    if (count != len) {
         asmb__fop_fail_code(f, ASMB_EPROTO, "short write");
-        failed = 1;
+        return;
     }
-    recycle(op, b);
-    if (failed) return;
     op->res.bytes += count;
     fill(op);
 }

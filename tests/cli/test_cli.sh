@@ -312,6 +312,93 @@ check "getacl --json parses and has the owner" \
 a echo "$SRV"
 check "echo" eval 'rc_is 0 && grep -q "echo ok" "$W/out"'
 
+# ------------------------------------------------------------------ shares, snapshots
+# Share names in smbclient -L output (names without spaces, as the harness's), sorted.
+sc_share_names() {
+  sed -nE 's/^\t([^ \t]+) +(Disk|IPC|Printer|Device)( .*)?$/\1/p' "$W/sc.out" | LC_ALL=C sort
+}
+a shares "$SRV"
+smbclient -N -p "$P" -L "//$H" >"$W/sc.out" 2>&1
+sc_share_names >"$W/sc-shares"
+awk '{print $1}' "$W/out" | LC_ALL=C sort >"$W/asmb-shares"
+check "shares (anonymous) lists the same names as smbclient -L" \
+  eval 'rc_is 0 && [ "$(wc -l <"$W/sc-shares")" -ge 7 ] && cmp -s "$W/sc-shares" "$W/asmb-shares"'
+check "shares shows types and comments" \
+  eval 'grep -qE "^share +DISK +asmb rw share$" "$W/out" && grep -qE "^IPC\\$ +IPC,special +IPC Service" "$W/out" && grep -qE "^hidden\\$ +DISK +hidden share$" "$W/out"'
+a -U "$U%$PW" shares "$SRV"
+smbclient -U "$U%$PW" -p "$P" -L "//$H" >"$W/sc.out" 2>&1
+check "shares with a user: the same names as smbclient -L" \
+  eval 'rc_is 0 && [ "$(awk "{print \$1}" "$W/out" | LC_ALL=C sort)" = "$(sc_share_names)" ]'
+a --json shares "smb://$U:$PW@$H:$P"
+cp "$W/out" "$W/shares.json"
+check "shares --json parses" eval 'rc_is 0 && json_ok "$W/shares.json"'
+if have_python; then
+  python3 - "$W/shares.json" "$W/sc-shares" >"$W/err" 2>&1 <<'EOF'
+import json, sys
+shares = json.load(open(sys.argv[1]))
+want = sorted(l.rstrip("\n") for l in open(sys.argv[2]))
+assert sorted(s["name"] for s in shares) == want, (shares, want)
+keys = {"name", "type", "kind", "is_special", "is_temporary", "comment"}
+by = {s["name"]: s for s in shares}
+for s in shares:
+    assert set(s) == keys, s
+    assert isinstance(s["is_special"], bool) and isinstance(s["type"], int)
+    assert s["kind"] == s["type"] & 0xFFFF
+ipc = by["IPC$"]
+assert ipc["kind"] == 3 and ipc["is_special"] and ipc["type"] == 0x80000003, ipc
+assert by["share"] == {"name": "share", "type": 0, "kind": 0, "is_special": False,
+                       "is_temporary": False, "comment": "asmb rw share"}, by["share"]
+assert not by["hidden$"]["is_special"] and by["hidden$"]["comment"] == "hidden share"
+EOF
+  # shellcheck disable=SC2034  # read by the eval below
+  py=$?
+  check "shares --json: names, fields and types" eval '[ "$py" = 0 ]'
+else
+  skip "shares --json: names, fields and types" "no python3"
+fi
+a shares "$SRV/share"
+check "shares with a share in the URL: exit 2" rc_is 2
+
+SNAP="smb://$U:$PW@$H:$P/snap"
+a snapshots "$SNAP/f.txt"
+check "snapshots shows the token and its time" \
+  eval 'rc_is 0 && [ "$(cat "$W/out")" = "@GMT-2026.01.02-03.04.05  2026-01-02T03:04:05Z" ]'
+a snapshots "$SNAP"
+check "snapshots of the share's root" eval 'rc_is 0 && grep -q "^@GMT-2026.01.02-03.04.05 " "$W/out"'
+a snapshots --json "$SNAP/f.txt"
+cp "$W/out" "$W/snaps.json"
+if have_python; then
+  check "snapshots --json: token and time" eval 'rc_is 0 && python3 -c "
+import json, sys
+assert json.load(open(sys.argv[1])) == [{\"token\": \"@GMT-2026.01.02-03.04.05\", \"time\": 1767323045}]
+" "$W/snaps.json"'
+else
+  check "snapshots --json: token and time" eval 'rc_is 0 && grep -q "\"time\": 1767323045" "$W/snaps.json"'
+fi
+a snapshots "$URL"
+check "snapshots on a share without them: exit 1 (STATUS_INVALID_DEVICE_REQUEST)" \
+  eval 'rc_is 1 && err_has "asmb: STATUS_INVALID_DEVICE_REQUEST"'
+a get --snapshot @GMT-2026.01.02-03.04.05 "$SNAP/f.txt" -
+check "get --snapshot prints the old version" eval 'rc_is 0 && [ "$(cat "$W/out")" = old ]'
+a get "$SNAP/f.txt" -
+check "get without --snapshot prints the live file" eval 'rc_is 0 && [ "$(cat "$W/out")" = new ]'
+a ls --snapshot=@GMT-2026.01.02-03.04.05 "$SNAP"
+check "ls --snapshot shows the snapshot's f.txt" \
+  eval 'rc_is 0 && grep -qE " 4 2026-01-02T03:04:05Z f\.txt$" "$W/out"'
+a stat --snapshot @GMT-2026.01.02-03.04.05 "$SNAP/f.txt"
+check "stat --snapshot shows the snapshot's time" \
+  eval 'rc_is 0 && grep -qx "write_time: 2026-01-02T03:04:05.0000000Z" "$W/out"'
+a get --snapshot @GMT-2026.01.02-03.04.06 "$SNAP/f.txt" -
+check "get --snapshot of a time without a snapshot: exit 1 (STATUS_OBJECT_NAME_NOT_FOUND)" \
+  eval 'rc_is 1 && err_has "asmb: STATUS_OBJECT_NAME_NOT_FOUND"'
+for bad in 2026.01.02-03.04.05 @GMT-2026.02.30-03.04.05 @GMT-2026.01.02-24.00.00 \
+           @GMT-2026.1.02-03.04.05 @GMT-2026.01.02-03.04.05x @GMT-1970.01.01-00.00.00; do
+  a get --snapshot "$bad" "$SNAP/f.txt" -
+  check "--snapshot $bad: usage error (2)" eval 'rc_is 2 && err_has "invalid value for --snapshot"'
+done
+a put --snapshot @GMT-2026.01.02-03.04.05 "$W/base.txt" "$SNAP/x.txt"
+check "put --snapshot: usage error (2)" rc_is 2
+
 # ------------------------------------------------------------------ IPv6, encryption
 a ls "smb://$U:$PW@[::1]:$P/share/up.bin"
 case $rc in
@@ -391,6 +478,13 @@ a --help
 check "--help: exit 0, usage on stdout" eval 'rc_is 0 && grep -q "^usage: asmb" "$W/out"'
 a put --help
 check "COMMAND --help" eval 'rc_is 0 && grep -q "put LOCAL|- URL" "$W/out" && grep -q -- "--append" "$W/out"'
+a --help
+check "--help lists shares and snapshots" \
+  eval 'rc_is 0 && grep -q "^  shares smb://" "$W/out" && grep -q "^  snapshots URL" "$W/out"'
+a shares --help
+check "shares --help" eval 'rc_is 0 && grep -qF "shares smb://HOST[:PORT]" "$W/out" && grep -q -- "--json" "$W/out"'
+a get --help
+check "get --help mentions --snapshot" eval 'rc_is 0 && grep -q -- "--snapshot @GMT-" "$W/out"'
 a --version
 check "--version" eval 'rc_is 0 && grep -qE "^asmb [0-9]+\.[0-9]+" "$W/out"'
 

@@ -3,7 +3,7 @@
  * main.c      options, help, dispatch
  * url.c       smb:// URL parsing
  * creds.c     credentials (-U, -W, -N, -A, ASMB_PASSWORD, prompt) and the connection
- * commands.c  ls, stat, rm, mkdir, rmdir, mv, getacl, echo
+ * commands.c  ls, stat, rm, mkdir, rmdir, mv, getacl, echo, shares, snapshots
  * transfer.c  get, put
  * output.c    text and JSON output, the progress bar
  *
@@ -31,7 +31,8 @@ enum { /* command-specific options, as bits (cli_opts.seen) */
     OPT_LENGTH = 2,
     OPT_APPEND = 4,
     OPT_RECURSIVE = 8,
-    OPT_REPLACE = 16
+    OPT_REPLACE = 16,
+    OPT_SNAPSHOT = 32
 };
 
 /* Credentials from one source; NULL = not given. Heap strings. */
@@ -53,6 +54,7 @@ typedef struct cli_opts {
     unsigned seen;        /* OPT_* given */
     uint64_t offset;
     int64_t length;
+    int64_t snapshot;     /* --snapshot: Unix seconds (> 0) */
     /* the command and its positional arguments (pointers into argv) */
     const char *command;
     const char **args;
@@ -84,7 +86,7 @@ typedef struct cli_session {
     asmb_sync *sync;
     cli_url url;
     asmb_opts opts;
-    const asmb_opts *op; /* &opts with --timeout, else NULL */
+    const asmb_opts *op; /* &opts with --timeout or --snapshot, else NULL */
 } cli_session;
 
 /* Parses "[DOMAIN\]USER[%PASSWORD]" (-U). */
@@ -116,6 +118,8 @@ int cmd_rmdir(const cli_opts *o);
 int cmd_mv(const cli_opts *o);
 int cmd_getacl(const cli_opts *o);
 int cmd_echo(const cli_opts *o);
+int cmd_shares(const cli_opts *o);
+int cmd_snapshots(const cli_opts *o);
 
 /* ---- output.c ---- */
 void out_entry_text(FILE *f, const asmb_file_info *e);
@@ -124,6 +128,10 @@ void out_stat_text(FILE *f, const asmb_file_info *e);
 void out_security_text(FILE *f, const asmb_security *sec);
 void out_security_json(FILE *f, const asmb_security *sec);
 void out_json_string(FILE *f, const char *s);
+void out_shares_text(FILE *f, const asmb_share_list *l);
+void out_shares_json(FILE *f, const asmb_share_list *l);
+void out_snapshots_text(FILE *f, const asmb_snapshot_list *l);
+void out_snapshots_json(FILE *f, const asmb_snapshot_list *l);
 /* "2026-01-02T03:04:05Z" (frac = 0) or "2026-01-02T03:04:05.1234567Z". */
 void out_iso_time(char *buf, size_t len, uint64_t filetime, int frac);
 

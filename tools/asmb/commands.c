@@ -271,3 +271,45 @@ int cmd_echo(const cli_opts *o)
     session_close(&s);
     return status;
 }
+
+/* shares smb://HOST[:PORT]: NetrShareEnum, in the server's order. */
+int cmd_shares(const cli_opts *o)
+{
+    cli_session s;
+    int status = session_parse(o->args[0], 0, &s);
+    if (status) return status;
+    if (s.url.share) {
+        session_close(&s);
+        return cli_error(CLI_USAGE, "shares: the URL must name a server only: smb://HOST[:PORT]");
+    }
+    status = session_connect(o, &s);
+    asmb_share_list *list = NULL;
+    asmb_error e;
+    if (!status && asmb_sync_list_shares(s.sync, s.op, &list, &e)) status = report_error(&e);
+    if (list) {
+        if (o->json) out_shares_json(stdout, list);
+        else out_shares_text(stdout, list);
+        asmb_share_list_free(list);
+    }
+    session_close(&s);
+    return status;
+}
+
+/* snapshots URL: the previous versions of a file or directory. */
+int cmd_snapshots(const cli_opts *o)
+{
+    cli_session s;
+    int status = session_open(o, o->args[0], 1, &s);
+    if (status) return status;
+    asmb_snapshot_list *list = NULL;
+    asmb_error e;
+    if (asmb_sync_list_snapshots(s.sync, s.url.share, s.url.path, s.op, &list, &e)) {
+        status = report_error(&e);
+    } else {
+        if (o->json) out_snapshots_json(stdout, list);
+        else out_snapshots_text(stdout, list);
+        asmb_snapshot_list_free(list);
+    }
+    session_close(&s);
+    return status;
+}

@@ -251,7 +251,8 @@ int session_connect(const cli_opts *o, cli_session *s)
     creds_free(&c);
     if (!s->sync) return report_error(&e);
     s->opts.timeout_ms = o->timeout_ms;
-    s->op = o->timeout_ms ? &s->opts : NULL;
+    s->opts.snapshot = o->snapshot; /* only ls, stat and get accept --snapshot */
+    s->op = o->timeout_ms || o->snapshot ? &s->opts : NULL;
     return CLI_OK;
 }
 

@@ -18,21 +18,27 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"ls", 1, 2, 0, cmd_ls, "ls URL [PATTERN]",
+    {"ls", 1, 2, OPT_SNAPSHOT, cmd_ls, "ls URL [PATTERN]",
      "List a directory: attributes (D directory, R read-only, H hidden, S system,\n"
      "A archive, N normal), size, modification time (UTC) and name; '.' and '..'\n"
      "are left out. A URL naming a file shows that file. PATTERN (or wildcards\n"
      "* and ? in the URL's last component) selects entries.\n"
-     "  --json   an array of objects: name, size, alloc_size, attributes,\n"
-     "           is_directory, create_time, access_time, write_time, change_time\n"},
-    {"stat", 1, 1, 0, cmd_stat, "stat URL",
+     "  --json       an array of objects: name, size, alloc_size, attributes,\n"
+     "               is_directory, create_time, access_time, write_time, change_time\n"
+     "  --snapshot @GMT-YYYY.MM.DD-HH.MM.SS\n"
+     "               list the directory as it was in that snapshot (see snapshots)\n"},
+    {"stat", 1, 1, OPT_SNAPSHOT, cmd_stat, "stat URL",
      "Show the attributes of a file or directory as 'key: value' lines.\n"
-     "  --json   one object with the fields of ls --json\n"},
-    {"get", 1, 2, OPT_OFFSET | OPT_LENGTH, cmd_get, "get URL [LOCAL|-]",
+     "  --json       one object with the fields of ls --json\n"
+     "  --snapshot @GMT-YYYY.MM.DD-HH.MM.SS\n"
+     "               the attributes in that snapshot (see snapshots)\n"},
+    {"get", 1, 2, OPT_OFFSET | OPT_LENGTH | OPT_SNAPSHOT, cmd_get, "get URL [LOCAL|-]",
      "Download a file to LOCAL (default: the remote name in the current\n"
      "directory; into LOCAL when it is a directory; - = standard output).\n"
      "  --offset N   start at byte N of the remote file\n"
-     "  --length N   copy at most N bytes\n"},
+     "  --length N   copy at most N bytes\n"
+     "  --snapshot @GMT-YYYY.MM.DD-HH.MM.SS\n"
+     "               download the file as it was in that snapshot (see snapshots)\n"},
     {"put", 2, 2, OPT_OFFSET | OPT_APPEND, cmd_put, "put LOCAL|- URL",
      "Upload LOCAL (- = standard input). Without options the remote file is\n"
      "created or truncated. A URL ending with '/' gets LOCAL's name appended.\n"
@@ -56,6 +62,19 @@ static const command commands[] = {
     {"echo", 1, 1, 0, cmd_echo, "echo smb://HOST[:PORT]",
      "Connect, authenticate (anonymously unless a user is given) and send an\n"
      "SMB2 ECHO; prints the dialect and the round-trip time.\n"},
+    {"shares", 1, 1, 0, cmd_shares, "shares smb://HOST[:PORT]",
+     "List the server's shares (srvsvc NetrShareEnum over IPC$; anonymously\n"
+     "unless a user is given), in the server's order: name, type and comment.\n"
+     "TYPE is DISK, PRINTER, DEVICE or IPC, followed by ',special' for\n"
+     "administrative shares (IPC$, C$, ...) and ',temporary' for temporary ones.\n"
+     "  --json   an array of objects: name, type (the raw STYPE number), kind\n"
+     "           (0 disk, 1 printer, 2 device, 3 IPC), is_special, is_temporary,\n"
+     "           comment\n"},
+    {"snapshots", 1, 1, 0, cmd_snapshots, "snapshots URL",
+     "List the snapshots (previous versions) of a file or directory, one a\n"
+     "line: the @GMT token to give to --snapshot, and the time in ISO 8601 UTC.\n"
+     "Nothing is printed when there are none.\n"
+     "  --json   an array of objects: token, time (Unix seconds)\n"},
 };
 
 static const char usage_text[] =
@@ -74,6 +93,9 @@ static const char help_text[] =
     "  mv URL NEWPATH          rename within a share (--replace)\n"
     "  getacl URL              show the owner, group and DACL\n"
     "  echo smb://HOST[:PORT]  check that the server answers\n"
+    "  shares smb://HOST[:PORT]\n"
+    "                          list the server's shares\n"
+    "  snapshots URL           list the snapshots (previous versions) of a path\n"
     "\n"
     "URL: smb://[[DOMAIN;]USER[:PASSWORD]@]HOST[:PORT]/SHARE[/PATH]\n"
     "     (percent-encoded; an IPv6 host in brackets: smb://[::1]/share)\n"
@@ -91,7 +113,10 @@ static const char help_text[] =
     "  --encrypt MODE         off (default), if-supported or required\n"
     "  --timeout SECONDS      connect, authentication and per-request timeout\n"
     "  -q                     no progress bar\n"
-    "  --json                 JSON output (ls, stat, getacl)\n"
+    "  --json                 JSON output (ls, stat, getacl, shares, snapshots)\n"
+    "  --snapshot @GMT-YYYY.MM.DD-HH.MM.SS\n"
+    "                         ls, stat, get: read that snapshot (asmb snapshots URL\n"
+    "                         lists them)\n"
     "  -h, --help             this help; asmb COMMAND --help for a command's\n"
     "  --version              print the version\n"
     "\n"
@@ -102,7 +127,7 @@ static const char help_text[] =
 enum {
     ID_USER, ID_DOMAIN, ID_NOPASS, ID_AUTHFILE, ID_PORT, ID_MINPROTO, ID_MAXPROTO, ID_SIGNING,
     ID_ENCRYPT, ID_TIMEOUT, ID_QUIET, ID_JSON, ID_HELP, ID_VERSION, ID_OFFSET, ID_LENGTH, ID_APPEND,
-    ID_RECURSIVE, ID_REPLACE
+    ID_RECURSIVE, ID_REPLACE, ID_SNAPSHOT
 };
 
 typedef struct opt_def {
@@ -122,7 +147,7 @@ static const opt_def opt_defs[] = {
     {"help", 'h', 0, ID_HELP},         {"version", 0, 0, ID_VERSION},
     {"offset", 0, 1, ID_OFFSET},       {"length", 0, 1, ID_LENGTH},
     {"append", 0, 0, ID_APPEND},       {NULL, 'r', 0, ID_RECURSIVE},
-    {"replace", 0, 0, ID_REPLACE},
+    {"replace", 0, 0, ID_REPLACE},     {"snapshot", 0, 1, ID_SNAPSHOT},
 };
 
 static const opt_def *find_long(const char *name, size_t len)
@@ -191,6 +216,39 @@ static int parse_timeout(const char *s, unsigned *ms)
     return 0;
 }
 
+/* "@GMT-YYYY.MM.DD-HH.MM.SS" (MS-SMB2 2.2.13.2.7, UTC) to Unix seconds.
+ * Strict: exactly that form, a real calendar date, 00-23, 00-59, 00-59, and
+ * after 1970-01-01 00:00:00 (0 would mean the live file). 0 or -1. */
+static int parse_gmt_token(const char *t, int64_t *out)
+{
+    static const char form[] = "@GMT-dddd.dd.dd-dd.dd.dd";
+    static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(t) != sizeof form - 1) return -1;
+    for (size_t i = 0; form[i]; i++)
+        if (form[i] == 'd' ? t[i] < '0' || t[i] > '9' : t[i] != form[i]) return -1;
+    int v[6], at[6] = {5, 10, 13, 16, 19, 22}, width[6] = {4, 2, 2, 2, 2, 2};
+    for (int k = 0; k < 6; k++) {
+        v[k] = 0;
+        for (int i = 0; i < width[k]; i++) v[k] = v[k] * 10 + (t[at[k] + i] - '0');
+    }
+    int y = v[0], mo = v[1], d = v[2];
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) || v[3] > 23 ||
+        v[4] > 59 || v[5] > 59)
+        return -1;
+    /* days since 1970-01-01 (H. Hinnant's days_from_civil) */
+    int64_t yy = y - (mo <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468;
+    int64_t secs = days * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
+    if (secs <= 0) return -1;
+    *out = secs;
+    return 0;
+}
+
 /* -U USER%PASSWORD: hide the password from ps, as smbclient does. */
 static int set_user(cli_opts *o, char *value)
 {
@@ -238,6 +296,11 @@ static int apply_value(cli_opts *o, const opt_def *d, const char *opt, char *v)
         if (parse_u64(v, INT64_MAX, &n)) return bad_value(opt, v, "a byte count");
         o->length = (int64_t)n;
         o->seen |= OPT_LENGTH;
+        return CLI_OK;
+    case ID_SNAPSHOT:
+        if (parse_gmt_token(v, &o->snapshot))
+            return bad_value(opt, v, "@GMT-YYYY.MM.DD-HH.MM.SS, a UTC time after 1970");
+        o->seen |= OPT_SNAPSHOT;
         return CLI_OK;
     }
     return CLI_USAGE;
@@ -340,8 +403,9 @@ static void command_help(const command *c)
 /* The command's argument count and options. */
 static int check_command(const command *c, const cli_opts *o)
 {
-    static const char *const names[] = {"--offset", "--length", "--append", "-r", "--replace"};
-    for (unsigned i = 0; i < 5; i++)
+    static const char *const names[] = {"--offset", "--length", "--append", "-r", "--replace",
+                                        "--snapshot"};
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if ((o->seen & (1u << i)) && !(c->options & (1u << i)))
             return cli_error(CLI_USAGE, "%s: option %s does not apply", c->name, names[i]);
     if (o->nargs < c->min_args || o->nargs > c->max_args)

@@ -226,3 +226,104 @@ void progress_finish(progress *p)
 {
     if (p->enabled) draw(p, now_mono(), 1);
 }
+
+/* ---- shares and snapshots ---- */
+
+static const char *kind_word(int kind)
+{
+    static const char *const words[] = {"DISK", "PRINTER", "DEVICE", "IPC"};
+    return kind >= 0 && kind < 4 ? words[kind] : NULL;
+}
+
+/* "DISK", "IPC,special", "0x5,temporary" ... */
+static void share_type_text(char *buf, size_t len, const asmb_share_info *s)
+{
+    const char *w = kind_word(s->kind);
+    int n = w ? snprintf(buf, len, "%s", w) : snprintf(buf, len, "0x%x", (unsigned)s->kind);
+    if (n < 0 || (size_t)n >= len) return;
+    snprintf(buf + n, len - (size_t)n, "%s%s", s->is_special ? ",special" : "",
+             s->is_temporary ? ",temporary" : "");
+}
+
+/* Terminal columns of a UTF-8 string as put_name prints it (one per code point). */
+static size_t columns(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static void pad(FILE *f, size_t n)
+{
+    while (n--) fputc(' ', f);
+}
+
+void out_shares_text(FILE *f, const asmb_share_list *l)
+{
+    size_t wname = 0, wtype = 0;
+    char type[48];
+    for (size_t i = 0; i < l->count; i++) {
+        size_t c = columns(l->shares[i].name);
+        if (c > wname) wname = c;
+        share_type_text(type, sizeof type, &l->shares[i]);
+        if (strlen(type) > wtype) wtype = strlen(type);
+    }
+    for (size_t i = 0; i < l->count; i++) {
+        const asmb_share_info *s = &l->shares[i];
+        share_type_text(type, sizeof type, s);
+        put_name(f, s->name);
+        pad(f, wname - columns(s->name) + 2);
+        fputs(type, f);
+        if (s->comment[0]) {
+            pad(f, wtype - strlen(type) + 2);
+            put_name(f, s->comment);
+        }
+        fputc('\n', f);
+    }
+}
+
+void out_shares_json(FILE *f, const asmb_share_list *l)
+{
+    fputc('[', f);
+    for (size_t i = 0; i < l->count; i++) {
+        const asmb_share_info *s = &l->shares[i];
+        fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", f);
+        out_json_string(f, s->name);
+        fprintf(f, ", \"type\": %" PRIu32 ", \"kind\": %d, \"is_special\": %s, \"is_temporary\": %s"
+                   ", \"comment\": ",
+                s->type, s->kind, s->is_special ? "true" : "false",
+                s->is_temporary ? "true" : "false");
+        out_json_string(f, s->comment);
+        fputc('}', f);
+    }
+    fputs(l->count ? "\n]\n" : "]\n", f);
+}
+
+/* "2026-01-02T03:04:05Z" from Unix seconds. */
+static void unix_iso(char *buf, size_t len, int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, len, "?");
+}
+
+void out_snapshots_text(FILE *f, const asmb_snapshot_list *l)
+{
+    char when[40];
+    for (size_t i = 0; i < l->count; i++) {
+        unix_iso(when, sizeof when, l->times[i]);
+        fprintf(f, "%s  %s\n", l->tokens[i], when);
+    }
+}
+
+void out_snapshots_json(FILE *f, const asmb_snapshot_list *l)
+{
+    fputc('[', f);
+    for (size_t i = 0; i < l->count; i++) {
+        fputs(i ? ",\n  {\"token\": " : "\n  {\"token\": ", f);
+        out_json_string(f, l->tokens[i]);
+        fprintf(f, ", \"time\": %" PRId64 "}", l->times[i]);
+    }
+    fputs(l->count ? "\n]\n" : "]\n", f);
+}
