@@ -23,7 +23,6 @@
 #define ENUM_CALL_ID 2u
 #define MAX_STUB (16u << 20)          /* the reassembled NetrShareEnum response */
 #define MAX_PIPE_BYTES (2 * MAX_STUB) /* everything read from the pipe, headers included */
-#define MAX_PDU 0xFFFFu               /* frag_length is 16 bits */
 
 enum { ST_BIND, ST_ENUM };
 
@@ -185,6 +184,10 @@ static void transceive_reply(asmb_req *r, const asmb_reply *rep)
     size_t n;
     if (asmb__ioctl_decode(rep->msg, rep->len, &out, &n)) {
         fail_proto(op, "malformed IOCTL response");
+        return;
+    }
+    if (n == 0) { /* a READ would wait for data that never comes */
+        fail_proto(op, "empty transceive output from the pipe");
         return;
     }
     asmb_wr_free(&op->tx);
@@ -349,13 +352,10 @@ static void on_pipe_bytes(shares_op *op, const uint8_t *p, size_t n)
             return;
         }
     }
-    /* Keep the partial PDU (a whole one is at most MAX_PDU bytes). */
+    /* Keep the partial PDU: rx never holds more than one (frag_length is
+     * 16 bits) plus one read. */
     memmove(op->rx.data, op->rx.data + pos, op->rx.len - pos);
     op->rx.len -= pos;
-    if (op->rx.len >= DCERPC_HDR_LEN && asmb__rpc_frag_length(op->rx.data, op->rx.len) > MAX_PDU) {
-        fail_proto(op, "oversized DCE/RPC PDU");
-        return;
-    }
     read_more(op);
 }
 

@@ -12,6 +12,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "itest.h"
 
@@ -456,6 +459,74 @@ static void test_snapshot_read(asmb_conn *c)
     res_free(&x);
 }
 
+/* Snapshots made and removed on the server's disk (we run as root next to
+ * it): a second one (newest first: shadow:sort = desc), and none at all. */
+static void test_snapshot_changes(asmb_conn *c)
+{
+    const char *base = getenv("ASMB_TEST_DIR");
+    if (!base || !*base) {
+        printf("  (ASMB_TEST_DIR not set: skipped)\n");
+        return;
+    }
+    char snapdir[512], dir2[600], file2[640], moved[600], orig[600];
+    snprintf(snapdir, sizeof snapdir, "%s/snap/.snapshots", base);
+    snprintf(dir2, sizeof dir2, "%s/@GMT-2026.03.04-05.06.07", snapdir);
+    snprintf(file2, sizeof file2, "%s/f.txt", dir2);
+    snprintf(orig, sizeof orig, "%s/" SNAP_TOKEN, snapdir);
+    snprintf(moved, sizeof moved, "%s/not-a-snapshot", snapdir);
+    struct tm tm = {0};
+    tm.tm_year = 2026 - 1900;
+    tm.tm_mon = 2;
+    tm.tm_mday = 4;
+    tm.tm_hour = 5;
+    tm.tm_min = 6;
+    tm.tm_sec = 7;
+    const int64_t t2 = (int64_t)timegm(&tm);
+
+    CHECK_EQ_INT(mkdir(dir2, 0755), 0);
+    FILE *fp = fopen(file2, "w");
+    CHECK(fp != NULL);
+    if (fp) {
+        fputs("newer\n", fp);
+        fclose(fp);
+    }
+    res x;
+    const asmb_snapshot_list *l = list_snapshots(c, &x, "snap", "f.txt");
+    CHECK(l != NULL);
+    if (l) {
+        CHECK_EQ_INT(l->count, 2);
+        if (l->count == 2) {
+            CHECK(strcmp(l->tokens[0], "@GMT-2026.03.04-05.06.07") == 0);
+            CHECK_EQ_INT(l->times[0], t2);
+            CHECK(strcmp(l->tokens[1], SNAP_TOKEN) == 0);
+            CHECK_EQ_INT(l->times[1], SNAP_TIME);
+        }
+    } else {
+        fprintf(stderr, "  two snapshots: %s\n", x.msg);
+    }
+    res_free(&x);
+    buf b;
+    CHECK(retrieve(c, &x, "f.txt", t2, &b) != NULL);
+    CHECK(strcmp(b.data, "newer\n") == 0);
+    res_free(&x);
+    CHECK(retrieve(c, &x, "f.txt", SNAP_TIME, &b) != NULL);
+    CHECK(strcmp(b.data, "old\n") == 0);
+    res_free(&x);
+    CHECK_EQ_INT(unlink(file2), 0);
+    CHECK_EQ_INT(rmdir(dir2), 0);
+
+    /* No snapshot left: an empty list, not an error. */
+    CHECK_EQ_INT(rename(orig, moved), 0);
+    l = list_snapshots(c, &x, "snap", "f.txt");
+    CHECK(l != NULL);
+    if (l) CHECK_EQ_INT(l->count, 0);
+    else fprintf(stderr, "  no snapshots: %s\n", x.msg);
+    res_free(&x);
+    CHECK_EQ_INT(rename(moved, orig), 0);
+    check_one_snapshot(list_snapshots(c, &x, "snap", "f.txt"), &x, "f.txt, restored");
+    res_free(&x);
+}
+
 /* ---- the blocking API ---- */
 
 static void test_sync(void)
@@ -552,23 +623,24 @@ int main(int argc, char **argv)
                 {"bad args", test_bad_args},
                 {"snapshots", test_snapshots},
                 {"snapshot read", test_snapshot_read},
+                {"snapshot changes", test_snapshot_changes},
             };
             for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
                 int before = t_fail;
                 sections[i].fn(c);
-                printf("%-14s %s\n", sections[i].name, t_fail == before ? "ok" : "FAILED");
+                printf("%-16s %s\n", sections[i].name, t_fail == before ? "ok" : "FAILED");
             }
         }
         t_free(loop, c);
         int before = t_fail;
         test_list_dialects();
-        printf("%-14s %s\n", "dialects", t_fail == before ? "ok" : "FAILED");
+        printf("%-16s %s\n", "dialects", t_fail == before ? "ok" : "FAILED");
         before = t_fail;
         test_list_sessions();
-        printf("%-14s %s\n", "sessions", t_fail == before ? "ok" : "FAILED");
+        printf("%-16s %s\n", "sessions", t_fail == before ? "ok" : "FAILED");
         before = t_fail;
         test_sync();
-        printf("%-14s %s\n", "sync", t_fail == before ? "ok" : "FAILED");
+        printf("%-16s %s\n", "sync", t_fail == before ? "ok" : "FAILED");
     }
     CHECK_EQ_INT(uv_loop_close(loop), 0); /* every handle closed */
     TEST_DONE();

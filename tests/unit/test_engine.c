@@ -1,0 +1,281 @@
+/* The sans-I/O engine driven by hand, as a transport would (no socket, a
+ * clock we set): STATUS_PENDING interim replies and the async id, CANCEL
+ * after an interim reply, the FIFO queue within credits, a late reply after
+ * a timeout, compound replies, and hostile frames. The connection is put
+ * straight into the authenticated state: these are engine rules, not the
+ * negotiation, which the integration tests cover against Samba. */
+#include <string.h>
+
+#include "core/conn.h"
+#include "deferred.h"
+#include "mem.h"
+#include "test.h"
+
+static uv_loop_t loop;
+
+typedef struct seen {
+    int ok, failed, code;
+} seen;
+static void on_ok(asmb_deferred *d, const void *r, void *arg)
+{
+    (void)d;
+    (void)r;
+    ((seen *)arg)->ok++;
+}
+static void on_err(asmb_deferred *d, const asmb_failure *f, void *arg)
+{
+    (void)d;
+    ((seen *)arg)->failed++;
+    ((seen *)arg)->code = f->code;
+}
+
+static asmb_conn *ready_conn(uint32_t credits)
+{
+    asmb_config cfg;
+    asmb_config_init(&cfg);
+    cfg.signing = ASMB_OFF;
+    asmb_conn *c = asmb_conn_new(&loop, &cfg, NULL, NULL);
+    c->host = asmb__strdup("server");
+    c->state = ASMB_ST_READY; /* as after auth_ok, unsigned */
+    c->info.dialect = ASMB_SMB2_10;
+    c->session_id = 0x55;
+    c->credits = credits;
+    c->next_msg_id = 1;
+    return c;
+}
+
+/* Takes the queued frames; returns how many and the last message id seen. */
+static int take(asmb_conn *c, uint64_t *ids, uint16_t *cmds, uint32_t *flags)
+{
+    int n = 0;
+    asmb_frame *f = asmb__eng_take_output(c);
+    while (f) {
+        asmb_frame *next = f->next;
+        const uint8_t *m = f->data + f->off + 4;
+        if (ids) ids[n] = asmb_le64(m + 24);
+        if (cmds) cmds[n] = asmb_le16(m + 12);
+        if (flags) flags[n] = asmb_le32(m + 16);
+        n++;
+        asmb__frame_free(f);
+        f = next;
+    }
+    return n;
+}
+
+/* Feeds one reply frame: an SMB2 header (+ a 4-byte body) with these fields. */
+static void feed(asmb_conn *c, uint16_t cmd, uint64_t id, uint32_t status, uint16_t credits,
+                 uint32_t flags, uint64_t async_id)
+{
+    uint8_t m[4 + 64 + 9] = {0};
+    asmb_smb2_hdr h = {0};
+    h.command = cmd;
+    h.msg_id = id;
+    h.status = status;
+    h.credits = credits;
+    h.flags = SMB2_FLAGS_SERVER_TO_REDIR | flags;
+    h.async_id = async_id;
+    h.session_id = c->session_id;
+    asmb__hdr_encode(m + 4, &h);
+    size_t body = status == 0 ? 4 : 9; /* ECHO reply, or an error body */
+    asmb_st16(m + 68, (uint16_t)body);
+    m[3] = (uint8_t)(64 + body);
+    size_t len = 0;
+    uint8_t *space = asmb__eng_rx_space(c, &len);
+    memcpy(space, m, 4 + 64 + body);
+    asmb__eng_rx_done(c, 4 + 64 + body);
+    asmb__conn_dispatch(c);
+}
+
+static void finish(asmb_conn *c)
+{
+    asmb_conn_free(c);
+    uv_run(&loop, UV_RUN_DEFAULT);
+}
+
+static void test_interim(void)
+{
+    asmb_conn *c = ready_conn(10);
+    asmb_deferred *d;
+    seen s = {0};
+    CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+    asmb_deferred_then(d, on_ok, on_err, &s);
+    uint64_t id[4];
+    CHECK_EQ_INT(take(c, id, NULL, NULL), 1);
+    uint32_t before = c->credits;
+    feed(c, SMB2_ECHO, id[0], 0x00000103, 5, SMB2_FLAGS_ASYNC_COMMAND, 77); /* STATUS_PENDING */
+    CHECK_EQ_INT(s.ok + s.failed, 0);               /* still pending */
+    CHECK_EQ_INT(c->credits, before + 5);           /* an interim reply grants credits */
+    CHECK_EQ_INT(c->npending, 1);
+    feed(c, SMB2_ECHO, id[0], 0, 1, SMB2_FLAGS_ASYNC_COMMAND, 77);
+    CHECK_EQ_INT(s.ok, 1);
+    CHECK_EQ_INT(c->npending, 0);
+
+    /* Cancel after an interim reply: CANCEL goes out async, with the async id. */
+    seen x = {0};
+    CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+    asmb_deferred_then(d, on_ok, on_err, &x);
+    CHECK_EQ_INT(take(c, id, NULL, NULL), 1);
+    feed(c, SMB2_ECHO, id[0], 0x00000103, 1, SMB2_FLAGS_ASYNC_COMMAND, 99);
+    CHECK_EQ_INT(asmb_deferred_cancel(d), 0);
+    uint16_t cmd[4];
+    uint32_t fl[4];
+    uint64_t cid[4];
+    CHECK_EQ_INT(take(c, cid, cmd, fl), 1);
+    CHECK_EQ_INT(cmd[0], SMB2_CANCEL);
+    CHECK(fl[0] & SMB2_FLAGS_ASYNC_COMMAND);
+    CHECK_EQ_INT(cid[0], id[0]);
+    asmb__conn_dispatch(c);
+    CHECK_EQ_INT(x.failed, 1);
+    CHECK_EQ_INT(x.code, ASMB_ECANCELED);
+    /* The server's STATUS_CANCELLED answer is recognised and dropped. */
+    feed(c, SMB2_ECHO, id[0], 0xC0000120, 1, SMB2_FLAGS_ASYNC_COMMAND, 99);
+    CHECK_EQ_INT(c->state, ASMB_ST_READY);
+    CHECK_EQ_INT(x.failed + x.ok, 1);
+    CHECK_EQ_INT(c->npending, 0);
+    finish(c);
+}
+
+static void test_fifo_within_credits(void)
+{
+    asmb_conn *c = ready_conn(1);
+    c->cfg.credit_target = 1; /* ask for no more than one at a time */
+    seen s[3] = {{0}};
+    asmb_deferred *d;
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+        asmb_deferred_then(d, on_ok, on_err, &s[i]);
+    }
+    uint64_t id[4];
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(take(c, id, NULL, NULL), 1); /* one at a time: one credit */
+        CHECK_EQ_INT(c->credits, 0);
+        feed(c, SMB2_ECHO, id[0], 0, 1, 0, 0);
+        CHECK_EQ_INT(s[i].ok, 1);
+        if (i < 2) CHECK_EQ_INT(s[i + 1].ok, 0); /* in order */
+    }
+    CHECK_EQ_INT(take(c, NULL, NULL, NULL), 0);
+    finish(c);
+}
+
+static void test_late_reply(void)
+{
+    asmb_conn *c = ready_conn(10);
+    asmb_deferred *d;
+    seen s = {0};
+    asmb_opts o = {25, 0};
+    CHECK_EQ_INT(asmb_echo(c, &o, &d), 0);
+    asmb_deferred_then(d, on_ok, on_err, &s);
+    uint64_t id[4];
+    CHECK_EQ_INT(take(c, id, NULL, NULL), 1);
+    uint64_t due = asmb__eng_deadline(c);
+    CHECK_EQ_INT(due, c->now + 25);
+    asmb__eng_set_time(c, due - 1, 0);
+    asmb__eng_tick(c);
+    asmb__conn_dispatch(c);
+    CHECK_EQ_INT(s.failed, 0); /* not a millisecond early */
+    asmb__eng_set_time(c, due, 0);
+    asmb__eng_tick(c);
+    asmb__conn_dispatch(c);
+    CHECK_EQ_INT(s.failed, 1);
+    CHECK_EQ_INT(s.code, ASMB_ETIMEDOUT);
+    uint16_t cmd[4];
+    CHECK_EQ_INT(take(c, NULL, cmd, NULL), 1); /* a CANCEL for the server */
+    CHECK_EQ_INT(cmd[0], SMB2_CANCEL);
+    uint32_t before = c->credits;
+    feed(c, SMB2_ECHO, id[0], 0, 3, 0, 0); /* the late reply: dropped, credits kept */
+    CHECK_EQ_INT(c->state, ASMB_ST_READY);
+    CHECK_EQ_INT(c->credits, before + 3);
+    CHECK_EQ_INT(s.ok + s.failed, 1);
+    finish(c);
+}
+
+static void test_hostile(void)
+{
+    /* A reply to a message id never sent. */
+    asmb_conn *c = ready_conn(10);
+    asmb_deferred *d;
+    seen s = {0};
+    CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+    asmb_deferred_then(d, on_ok, on_err, &s);
+    take(c, NULL, NULL, NULL);
+    feed(c, SMB2_ECHO, 12345, 0, 1, 0, 0);
+    CHECK_EQ_INT(c->state, ASMB_ST_DEAD);
+    CHECK_EQ_INT(s.failed, 1);
+    CHECK_EQ_INT(s.code, ASMB_EPROTO);
+    finish(c);
+
+    /* A frame whose length field is below an SMB2 header; then one that is
+     * not SMB2; then a wrong command for the id. */
+    static const uint8_t tiny[] = {0, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+    for (int k = 0; k < 3; k++) {
+        c = ready_conn(10);
+        seen t = {0};
+        CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+        asmb_deferred_then(d, on_ok, on_err, &t);
+        uint64_t id[2];
+        take(c, id, NULL, NULL);
+        if (k == 0) {
+            size_t len;
+            memcpy(asmb__eng_rx_space(c, &len), tiny, sizeof tiny);
+            asmb__eng_rx_done(c, sizeof tiny);
+        } else if (k == 1) {
+            uint8_t junk[4 + 80] = {0, 0, 0, 80, 0xFD, 'S', 'M', 'B'};
+            size_t len;
+            memcpy(asmb__eng_rx_space(c, &len), junk, sizeof junk);
+            asmb__eng_rx_done(c, sizeof junk); /* "encrypted" with no key */
+        } else {
+            feed(c, SMB2_READ, id[0], 0, 1, 0, 0);
+        }
+        asmb__conn_dispatch(c);
+        CHECK_EQ_INT(c->state, ASMB_ST_DEAD);
+        CHECK_EQ_INT(t.failed, 1);
+        CHECK_EQ_INT(t.code, ASMB_EPROTO);
+        finish(c);
+    }
+}
+
+/* Two replies in one frame, chained with NextCommand (MS-SMB2 3.3.4.1.3). */
+static void test_compound_reply(void)
+{
+    asmb_conn *c = ready_conn(10);
+    seen s[2] = {{0}};
+    asmb_deferred *d;
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+        asmb_deferred_then(d, on_ok, on_err, &s[i]);
+    }
+    uint64_t id[4];
+    CHECK_EQ_INT(take(c, id, NULL, NULL), 2);
+    uint8_t m[4 + 72 + 68] = {0};
+    for (int i = 0; i < 2; i++) {
+        asmb_smb2_hdr h = {0};
+        h.command = SMB2_ECHO;
+        h.msg_id = id[i];
+        h.credits = 1;
+        h.flags = SMB2_FLAGS_SERVER_TO_REDIR;
+        h.next_command = i == 0 ? 72 : 0;
+        uint8_t *p = m + 4 + (i ? 72 : 0);
+        asmb__hdr_encode(p, &h);
+        asmb_st16(p + 64, 4);
+    }
+    m[3] = 72 + 68;
+    size_t len;
+    memcpy(asmb__eng_rx_space(c, &len), m, sizeof m);
+    asmb__eng_rx_done(c, sizeof m);
+    asmb__conn_dispatch(c);
+    CHECK_EQ_INT(s[0].ok + s[1].ok, 2);
+    CHECK_EQ_INT(c->state, ASMB_ST_READY);
+    finish(c);
+}
+
+int main(void)
+{
+    uv_loop_init(&loop);
+    test_interim();
+    test_fifo_within_credits();
+    test_late_reply();
+    test_hostile();
+    test_compound_reply();
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+    TEST_DONE();
+}
