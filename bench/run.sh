@@ -25,7 +25,14 @@
 #             smbclient process, from bash's `times` in a subshell around it (getrusage
 #             RUSAGE_CHILDREN), minus the median CPU of a connect-only session
 #             (smbclient -c exit) of the same scenario.
+#   server    CPU and minor page faults of the smbd child that served the connection (they
+#             land in the main smbd's cutime/cstime/cminflt once it reaps the child).
 #   MB/s = 10^6 bytes/s. CPU s/GiB = (user+sys) per 2^30 bytes, median over the reps.
+# smbclient's "iosize" only sets its window: it always reads/writes in chunks of the server's
+# maximum (8 MiB for Samba), 1 chunk in flight with iosize 1048576, 2 (16 MiB) by default.
+# Noise: other processes on the machine and the VM's free page reporting (tmpfs pages freed
+# by each put's truncation are slow to fault in again) move MB/s by tens of percent; CPU
+# seconds per GiB are steadier. The load average is printed with the results.
 set -euo pipefail
 
 size_mb=1024 reps=5 scenarios="plain signing enc-gcm enc-ccm" do_small=1 asmb_extra=""
@@ -38,7 +45,7 @@ while [ $# -gt 0 ]; do
     --no-small) do_small=0; shift;;
     --asmb-opts) asmb_extra=$2; shift 2;;
     --build-dir) build=$2; shift 2;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0;;
     *) echo "run.sh: unknown option $1" >&2; exit 2;;
   esac
 done
@@ -149,19 +156,36 @@ scen_smb() {
   esac
 }
 
+# ---------------------------------------------------------------- server accounting
+# smbd forks one child per connection; when it exits, the main smbd reaps it and the child's
+# CPU time and minor page faults land in the main smbd's cutime/cstime/cminflt. Reading those
+# before and after a transfer (after a short pause for the reaping) gives the server's cost
+# of that transfer, session setup included (the same for every client).
+clk_tck=$(getconf CLK_TCK)
+srv_read() { awk -v t="$clk_tck" '{ printf "%.2f %d\n", ($16 + $17) / t, $11 }' "/proc/$(cat "$srv/smbd.fg.pid")/stat"; }
+srv_begin() { srv0=$(srv_read); }
+srv_end() {  # prints "server_cpu_seconds server_minor_faults"
+  sleep 0.2
+  local s1
+  s1=$(srv_read)
+  awk -v a="$srv0" -v b="$s1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.2f %d\n", y[1] - x[1], y[2] - x[2] }'
+}
+
 # ---------------------------------------------------------------- runners
 # Every measurement becomes a line of $res:
-#   scenario tool op rep seconds user sys bytes
+#   scenario tool op rep seconds user sys bytes [server_cpu server_minflt]
 # tool: asmb | smb1m | smbdef | smbbase (connect-only smbclient) | smb (small-files session)
 
 asmb_run() {  # scenario rep -- asmb_bench args: records every line asmb_bench prints
-  local scen=$1 rep=$2 out
+  local scen=$1 rep=$2 out sv
   shift 3
+  srv_begin
   # shellcheck disable=SC2046,SC2086
   out=$("$bench" --port "$port" $(scen_asmb "$scen") $asmb_extra "$@" 2>"$work/asmb.err") ||
     { cat "$work/asmb.err" >&2; die "asmb_bench $* failed ($scen)"; }
+  sv=$(srv_end)
   grep '^#' "$work/asmb.err" | head -n 1 >"$work/asmb.info" || true
-  printf '%s\n' "$out" | awk -v s="$scen" -v r="$rep" 'NF == 5 { print s, "asmb", $1, r, $2, $3, $4, $5 }' >>"$res"
+  printf '%s\n' "$out" | awk -v s="$scen" -v r="$rep" -v sv="$sv" 'NF == 5 { print s, "asmb", $1, r, $2, $3, $4, $5, sv }' >>"$res"
 }
 
 smb() {  # scenario -- smbclient args (stdout+stderr to $work/smb.out)
@@ -181,13 +205,15 @@ smb() {  # scenario -- smbclient args (stdout+stderr to $work/smb.out)
 smb_cpu() { cat "$work/cpu.out"; }
 
 smb_transfer() {  # scenario tool(smb1m|smbdef) op(get|put) rep
-  local scen=$1 tool=$2 op=$3 rep=$4 cmd rate secs cpu
+  local scen=$1 tool=$2 op=$3 rep=$4 cmd rate secs cpu sv
   case "$tool" in smb1m) cmd="iosize 1048576; ";; *) cmd="";; esac
   case "$op" in
     get) cmd+="get big.bin /dev/null";;
     put) cmd+="put $work/src.bin put.bin";;
   esac
+  srv_begin
   smb "$scen" -c "$cmd" || { cat "$work/smb.out" >&2; die "smbclient $cmd failed ($scen)"; }
+  sv=$(srv_end)
   if grep -q 'NT_STATUS_' "$work/smb.out"; then cat "$work/smb.out" >&2; die "smbclient: error ($scen $cmd)"; fi
   rate=$(sed -nE 's/.*\(([0-9.]+) (KiloBytes\/sec|kb\/s)\) \(average.*/\1/p' "$work/smb.out" | head -n 1)
   [ -n "$rate" ] || { cat "$work/smb.out" >&2; die "smbclient printed no rate ($scen $cmd)"; }
@@ -196,7 +222,7 @@ smb_transfer() {  # scenario tool(smb1m|smbdef) op(get|put) rep
   fi
   secs=$(awk -v b="$bytes" -v r="$rate" 'BEGIN { printf "%.6f", b / (r * 1024) }')
   cpu=$(smb_cpu)
-  echo "$scen $tool $op $rep $secs $cpu $bytes" >>"$res"
+  echo "$scen $tool $op $rep $secs $cpu $bytes $sv" >>"$res"
 }
 
 smb_baseline() {  # scenario: a connect-only session, 3 times
@@ -309,11 +335,12 @@ function mx(list,   a, n) { n = split(list, a, " "); if (!n) return -1; sortv(a,
   T[k] = T[k] " " secs
   if (b > 0 && secs > 0) R[k] = R[k] " " b / secs / 1e6
   C[k] = C[k] " " cpu; B[k] = b; N[k]++
+  if (NF >= 10) { SC[k] = SC[k] " " $9; SF[k] = SF[k] " " $10 }
 }
 END {
   nsc = split(scenarios, sc, " ")
-  printf "%-8s %-4s %15s %21s %6s %9s %9s %7s\n", "scenario", "op", "asmb MB/s", "smbclient MB/s", "ratio", "asmb CPU", "smb CPU", "spread"
-  printf "%-8s %-4s %15s %21s %6s %9s %9s %7s\n", "", "", "median/min", "median/min (iosize)", "", "s/GiB", "s/GiB", "a/s %"
+  printf "%-8s %-4s %15s %21s %6s %9s %9s %11s %7s\n", "scenario", "op", "asmb MB/s", "smbclient MB/s", "ratio", "asmb CPU", "smb CPU", "server CPU", "spread"
+  printf "%-8s %-4s %15s %21s %6s %9s %9s %11s %7s\n", "", "", "median/min", "median/min (iosize)", "", "s/GiB", "s/GiB", "a/s s/GiB", "a/s %"
   for (i = 1; i <= nsc; i++) {
     s = sc[i]; bs = med(base[s]); if (bs < 0) bs = 0
     for (o = 1; o <= 2; o++) {
@@ -332,20 +359,22 @@ END {
       for (j in cc) l = l " " (cc[j] - bs)
       scpu = med(l) / (B[kb] / gib)
       sa = (mx(R[ka]) - an) / am * 100; ss = (mx(R[kb]) - mn(R[kb])) / bm * 100
-      printf "%-8s %-4s %7.0f/%-7.0f %7.0f/%-7.0f (%-3s) %6.2f %9.2f %9.2f %3.0f/%-3.0f\n", s, op, am, an, bm, mn(R[kb]), best == "smb1m" ? "1M" : "def", am / bm, acpu, scpu, sa, ss
+      printf "%-8s %-4s %7.0f/%-7.0f %7.0f/%-7.0f (%-3s) %6.2f %9.2f %9.2f %5.2f/%-5.2f %3.0f/%-3.0f\n", s, op, am, an, bm, mn(R[kb]), best == "smb1m" ? "1M" : "def", am / bm, acpu, scpu, med(SC[ka]) / (B[ka] / gib), med(SC[kb]) / (B[kb] / gib), sa, ss
     }
   }
-  printf "\nsmbclient by iosize (MB/s median/min, CPU s/GiB):\n"
+  printf "\nper client and iosize: MB/s median/min, client CPU s/GiB, server (smbd) CPU s/GiB, smbd minor faults/GiB:\n"
   for (i = 1; i <= nsc; i++) {
     s = sc[i]; bs = med(base[s]); if (bs < 0) bs = 0
     for (o = 1; o <= 2; o++) {
       op = o == 1 ? "get" : "put"; line = sprintf("  %-8s %-4s", s, op)
+      ka = s SUBSEP "asmb" SUBSEP op
+      if (N[ka]) printf "  %-8s %-4s  asmb %6.0f/%-6.0f cpu %5.2f srv %4.2f flt %6.0f\n", s, op, med(R[ka]), mn(R[ka]), med(C[ka]) / (B[ka] / gib), med(SC[ka]) / (B[ka] / gib), med(SF[ka]) / (B[ka] / gib)
       for (t = 1; t <= 2; t++) {
         tool = t == 1 ? "smb1m" : "smbdef"; kk = s SUBSEP tool SUBSEP op
         if (!N[kk]) continue
         split(C[kk], cc, " "); l = ""
         for (j in cc) l = l " " (cc[j] - bs)
-        line = line sprintf("  %-3s %6.0f/%-6.0f cpu %5.2f", t == 1 ? "1M" : "def", med(R[kk]), mn(R[kk]), med(l) / (B[kk] / gib))
+        line = line sprintf("  %-3s %6.0f/%-6.0f cpu %5.2f srv %4.2f flt %6.0f", t == 1 ? "1M" : "def", med(R[kk]), mn(R[kk]), med(l) / (B[kk] / gib), med(SC[kk]) / (B[kk] / gib), med(SF[kk]) / (B[kk] / gib))
       }
       if (line != sprintf("  %-8s %-4s", s, op)) print line
     }

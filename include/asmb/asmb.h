@@ -89,6 +89,7 @@ typedef struct asmb_config {
     unsigned credit_target;
     unsigned io_size;
     unsigned io_window;
+    int no_compound; /* 1: never compound CREATE+request+CLOSE (MS-SMB2 3.2.4.1.4) */
     /* NetBIOS session service (pysmb's is_direct_tcp=False, usually port
      * 139): a SESSION REQUEST (RFC 1002 4.3.2) precedes SMB. */
     int netbios;
@@ -189,9 +190,11 @@ ASMB_API const void *asmb_deferred_result(const asmb_deferred *d);
 
 typedef struct asmb_opts {
     unsigned timeout_ms; /* 0 = the connection's op_timeout_ms */
-    /* retrieve_file, list_path, get_attributes: read from the snapshot taken
-     * at this time (Unix seconds, UTC, as listed by asmb_list_snapshots; sent
-     * as the TWrp create context, MS-SMB2 2.2.13.2.7). 0 = the live file. */
+    /* File operations open the version of the snapshot taken at this time
+     * (Unix seconds, UTC, as listed by asmb_list_snapshots; the TWrp create
+     * context, MS-SMB2 2.2.13.2.7): retrieve_file, list_path, get_attributes
+     * and get_security read it; the server refuses changes to a snapshot.
+     * 0 = the live file; outside 1970..9999 is ASMB_EINVAL. */
     int64_t snapshot;
 } asmb_opts;
 

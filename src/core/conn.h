@@ -54,6 +54,7 @@ struct asmb_req {
     asmb_req *hnext;         /* pending table chain */
     asmb_req *tnext, *tprev; /* deadline list */
     asmb_req *onext, *oprev; /* free for the owning operation's own list */
+    asmb_req *chain_next, *chain_prev; /* a compound chain, sent in one frame */
     uint16_t command;
     uint16_t credit_charge;
     uint32_t tree_id;
@@ -216,6 +217,10 @@ void asmb__req_submit(asmb_req *r, unsigned timeout_ms);
  * if sent, kept until the reply so its message id and credits stay
  * accounted (the reply goes to on_late); cancel = 1 also sends SMB2 CANCEL. */
 void asmb__req_abandon(asmb_req *r, int cancel);
+/* Queues related requests to go in one frame (compounding, MS-SMB2
+ * 3.2.4.1.4; at most 4). Each gets its own reply or on_fail; a chain that
+ * is canceled or times out while queued fails as a whole. */
+void asmb__req_submit_chain(asmb_req **rs, int n, unsigned timeout_ms);
 /* Asks the server to stop r: a queued request is removed and gets
  * on_fail(ASMB_ECANCELED) at once; a sent one gets SMB2 CANCEL and its reply
  * still comes (often STATUS_CANCELLED). */

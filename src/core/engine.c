@@ -185,40 +185,80 @@ static uint16_t credit_request(const asmb_conn *c, uint16_t charge)
     return (uint16_t)(ask > 0xFFFF ? 0xFFFF : ask);
 }
 
-static int send_one(asmb_conn *c, asmb_req *r)
+#define CHAIN_MAX 4
+
+static uint16_t chain_charge(const asmb_req *r)
+{
+    uint32_t n = 0;
+    for (; r; r = r->chain_next) n += r->credit_charge;
+    return (uint16_t)(n > 0xFFFF ? 0xFFFF : n);
+}
+
+/* Encodes one message (header placeholder + body) at the writer's end, 8-byte
+ * aligned from the first message (MS-SMB2 3.2.4.1.4); returns its offset. */
+static int encode_at(asmb_req *r, asmb_wr *w, size_t *start)
+{
+    while ((w->len - PREFIX) % 8) asmb_wr_u8(w, 0);
+    *start = w->len;
+    if (!asmb_wr_space(w, SMB2_HDR_LEN)) return ASMB_ENOMEM;
+    int rc = r->encode(r, w);
+    return rc ? rc : w->err ? ASMB_ENOMEM : 0;
+}
+
+/* Sends a request, or a compound chain of related requests in one frame:
+ * consecutive message ids, NextCommand offsets, SMB2_FLAGS_RELATED_OPERATIONS
+ * after the first, each message signed on its own (with its padding), the
+ * whole frame sealed once when encrypted. */
+static int send_one(asmb_conn *c, asmb_req *head)
 {
     asmb_wr w;
     asmb_wr_init(&w);
-    if (r->size_hint >= POOL_MIN) pool_take(c, &w, PREFIX + SMB2_HDR_LEN + r->size_hint);
-    if (!asmb_wr_space(&w, PREFIX + SMB2_HDR_LEN)) return ASMB_ENOMEM;
-    int rc = r->encode(r, &w);
-    if (rc || w.err) {
-        asmb_wr_free(&w);
-        return rc ? rc : ASMB_ENOMEM;
+    if (head->size_hint >= POOL_MIN) pool_take(c, &w, PREFIX + SMB2_HDR_LEN + head->size_hint);
+    if (!asmb_wr_space(&w, PREFIX)) return ASMB_ENOMEM;
+    size_t start[CHAIN_MAX + 1];
+    asmb_req *rs[CHAIN_MAX];
+    int n = 0, rc = 0;
+    for (asmb_req *r = head; r && !rc; r = r->chain_next) {
+        rs[n] = r;
+        rc = n == CHAIN_MAX ? ASMB_EINVAL : encode_at(r, &w, &start[n]);
+        n++;
     }
-    asmb_smb2_hdr h = {0};
-    /* SMB 2.0.2 has no multi-credit requests: CreditCharge stays 0 (3.2.4.1.5). */
-    h.credit_charge = c->info.dialect > ASMB_SMB2_02 ? r->credit_charge : 0;
-    h.command = r->command;
-    h.credits = credit_request(c, r->credit_charge);
-    h.msg_id = c->next_msg_id;
-    h.tree_id = r->tree_id;
-    h.session_id = r->command == SMB2_NEGOTIATE ? 0 : c->session_id;
-    asmb__hdr_encode(w.data + PREFIX, &h);
+    start[n] = w.len;
+    uint64_t id = c->next_msg_id;
     int encrypt = 0;
-    rc = asmb__session_outgoing(c, w.data + PREFIX, w.len - PREFIX, &encrypt);
+    for (int i = 0; i < n && !rc; i++) {
+        asmb_req *r = rs[i];
+        asmb_smb2_hdr h = {0};
+        /* SMB 2.0.2 has no multi-credit requests: CreditCharge stays 0 (3.2.4.1.5). */
+        h.credit_charge = c->info.dialect > ASMB_SMB2_02 ? r->credit_charge : 0;
+        h.command = r->command;
+        h.credits = i == 0 ? credit_request(c, chain_charge(head)) : r->credit_charge;
+        h.flags = i ? SMB2_FLAGS_RELATED_OPERATIONS : 0;
+        h.next_command = i + 1 < n ? (uint32_t)(start[i + 1] - start[i]) : 0;
+        h.msg_id = id;
+        h.tree_id = r->tree_id;
+        h.session_id = r->command == SMB2_NEGOTIATE ? 0 : c->session_id;
+        asmb__hdr_encode(w.data + start[i], &h);
+        r->msg_id = id;
+        id += r->credit_charge ? r->credit_charge : 1;
+        int enc = 0;
+        rc = asmb__session_outgoing(c, w.data + start[i], start[i + 1] - start[i], &enc);
+        encrypt |= enc;
+    }
     if (!rc) rc = emit(c, &w, encrypt);
     if (rc) {
         asmb_wr_free(&w);
         return rc;
     }
-    r->encrypted = encrypt;
-    r->msg_id = c->next_msg_id;
-    c->next_msg_id += r->credit_charge ? r->credit_charge : 1;
-    c->credits -= r->credit_charge;
-    c->inflight += r->credit_charge;
-    r->state = ASMB_REQ_SENT;
-    pending_add(c, r);
+    c->next_msg_id = id;
+    for (int i = 0; i < n; i++) {
+        asmb_req *r = rs[i];
+        r->encrypted = encrypt;
+        c->credits -= r->credit_charge;
+        c->inflight += r->credit_charge;
+        r->state = ASMB_REQ_SENT;
+        pending_add(c, r);
+    }
     return 0;
 }
 
@@ -228,19 +268,55 @@ static void finish(asmb_conn *c, asmb_req *r)
     asmb__req_free(r);
 }
 
-/* Sends queued requests while the grant covers them, in FIFO order. */
+/* A queued chain that will not be sent: each member fails, in order. */
+static void drop_queued(asmb_conn *c, asmb_req *head, int code)
+{
+    while (head) {
+        asmb_req *next = head->chain_next;
+        head->state = ASMB_REQ_NEW;
+        if (head->on_fail) head->on_fail(head, code);
+        finish(c, head);
+        head = next;
+    }
+}
+
+/* Sends queued requests (or chains) while the grant covers them, in FIFO order. */
 static void pump(asmb_conn *c)
 {
-    while (c->q_head && c->state != ASMB_ST_DEAD && c->credits >= c->q_head->credit_charge) {
+    while (c->q_head && c->state != ASMB_ST_DEAD && c->credits >= chain_charge(c->q_head)) {
         asmb_req *r = c->q_head;
         queue_del(c, r);
         int rc = send_one(c, r);
-        if (rc) {
-            r->state = ASMB_REQ_NEW;
-            if (r->on_fail) r->on_fail(r, rc);
-            finish(c, r);
+        if (rc) drop_queued(c, r, rc);
+    }
+}
+
+/* The queued chain r belongs to (r itself when not chained). */
+static asmb_req *chain_head(asmb_req *r)
+{
+    while (r->chain_prev) r = r->chain_prev;
+    return r;
+}
+
+void asmb__req_submit_chain(asmb_req **rs, int n, unsigned timeout_ms)
+{
+    for (int i = 0; i < n; i++) {
+        rs[i]->chain_next = i + 1 < n ? rs[i + 1] : NULL;
+        rs[i]->chain_prev = i ? rs[i - 1] : NULL;
+    }
+    asmb_conn *c = rs[0]->conn;
+    if (c->state == ASMB_ST_DEAD) {
+        drop_queued(c, rs[0], ASMB_ENOTCONN);
+        return;
+    }
+    for (int i = 1; i < n; i++) { /* members ride with the head; their own deadlines */
+        rs[i]->state = ASMB_REQ_QUEUED;
+        if (timeout_ms) {
+            rs[i]->deadline = c->now + timeout_ms;
+            timer_add(c, rs[i]);
         }
     }
+    asmb__req_submit(rs[0], timeout_ms);
 }
 
 void asmb__req_submit(asmb_req *r, unsigned timeout_ms)
@@ -294,8 +370,14 @@ void asmb__req_abandon(asmb_req *r, int cancel)
 {
     asmb_conn *c = r->conn;
     if (r->state == ASMB_REQ_QUEUED) {
-        queue_del(c, r);
-        finish(c, r);
+        asmb_req *h = chain_head(r);
+        queue_del(c, h);
+        while (h) { /* the whole chain: it travels as one */
+            asmb_req *next = h->chain_next;
+            if (h != r && h->on_fail) h->on_fail(h, ASMB_ECANCELED);
+            finish(c, h);
+            h = next;
+        }
         return;
     }
     r->abandoned = 1;
@@ -307,10 +389,9 @@ void asmb__req_cancel(asmb_req *r)
 {
     asmb_conn *c = r->conn;
     if (r->state == ASMB_REQ_QUEUED) {
-        queue_del(c, r);
-        timer_del(c, r);
-        if (r->on_fail) r->on_fail(r, ASMB_ECANCELED);
-        asmb__req_free(r);
+        asmb_req *h = chain_head(r);
+        queue_del(c, h);
+        drop_queued(c, h, ASMB_ECANCELED);
     } else if (r->state == ASMB_REQ_SENT && c->state != ASMB_ST_DEAD) {
         send_cancel(c, r);
     }
@@ -511,10 +592,10 @@ void asmb__eng_tick(asmb_conn *c)
     while (c->state != ASMB_ST_DEAD && c->t_head && c->t_head->deadline <= c->now) {
         asmb_req *r = c->t_head;
         timer_del(c, r);
-        if (r->state == ASMB_REQ_QUEUED) {
-            queue_del(c, r);
-            if (r->on_fail) r->on_fail(r, ASMB_ETIMEDOUT);
-            asmb__req_free(r);
+        if (r->state == ASMB_REQ_QUEUED) { /* never sent: the whole chain goes */
+            asmb_req *h = chain_head(r);
+            queue_del(c, h);
+            drop_queued(c, h, ASMB_ETIMEDOUT);
         } else {
             /* Retire the message id safely: the request stays in the table so
              * a late reply is recognised and its credits counted. */
@@ -533,9 +614,7 @@ void asmb__eng_drop_all(asmb_conn *c, int code)
     while (c->q_head) {
         asmb_req *r = c->q_head;
         queue_del(c, r);
-        timer_del(c, r);
-        if (r->on_fail) r->on_fail(r, code);
-        asmb__req_free(r);
+        drop_queued(c, r, code);
     }
     for (size_t i = 0; i < ASMB_PENDING_BUCKETS; i++) {
         while (c->pending[i]) {

@@ -47,12 +47,6 @@ static void all_reply(asmb_req *r, const asmb_reply *rep)
     asmb__fop_complete(f);
 }
 
-static void all_open(asmb_fop *f)
-{
-    if (asmb__fop_send(f, SMB2_QUERY_INFO, 1, all_encode, all_reply, NULL))
-        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
-}
-
 static void info_free(void *p)
 {
     asmb__file_info_clear(p);
@@ -75,9 +69,9 @@ static void *all_result(asmb_fop *f, void (**free_fn)(void *))
 ASMB_API int asmb_get_attributes(asmb_conn *c, const char *share, const char *path,
                                  const asmb_opts *opts, asmb_deferred **out)
 {
-    return asmb__simple_op(c, sizeof(attr_op), share, path, "getting attributes of",
-                           SMB2_FILE_READ_ATTRIBUTES | SMB2_SYNCHRONIZE, SMB2_FILE_OPEN, 0,
-                           all_open, all_result, NULL, opts, out);
+    return asmb__compound_op(c, sizeof(attr_op), share, path, "getting attributes of",
+                             SMB2_FILE_READ_ATTRIBUTES | SMB2_SYNCHRONIZE, SMB2_FILE_OPEN, 0,
+                             SMB2_QUERY_INFO, all_encode, all_reply, all_result, NULL, opts, out);
 }
 
 /* ---- reset_file_attributes ---- */
@@ -105,19 +99,14 @@ static void set_reply(asmb_req *r, const asmb_reply *rep)
     asmb__fop_complete(f);
 }
 
-static void basic_open(asmb_fop *f)
-{
-    if (asmb__fop_send(f, SMB2_SET_INFO, 1, basic_encode, set_reply, NULL))
-        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
-}
-
 ASMB_API int asmb_reset_file_attributes(asmb_conn *c, const char *share, const char *path,
                                         const asmb_opts *opts, asmb_deferred **out)
 {
-    return asmb__simple_op(c, sizeof(attr_op), share, path, "resetting attributes of",
-                           SMB2_FILE_WRITE_ATTRIBUTES | SMB2_FILE_READ_ATTRIBUTES |
-                               SMB2_SYNCHRONIZE,
-                           SMB2_FILE_OPEN, 0, basic_open, NULL, NULL, opts, out);
+    return asmb__compound_op(c, sizeof(attr_op), share, path, "resetting attributes of",
+                             SMB2_FILE_WRITE_ATTRIBUTES | SMB2_FILE_READ_ATTRIBUTES |
+                                 SMB2_SYNCHRONIZE,
+                             SMB2_FILE_OPEN, 0, SMB2_SET_INFO, basic_encode, set_reply, NULL, NULL,
+                             opts, out);
 }
 
 /* ---- get_security ---- */
@@ -146,12 +135,6 @@ static void sec_reply(asmb_req *r, const asmb_reply *rep)
     }
     if (asmb__fop_check(f, rep, rc)) return;
     asmb__fop_complete(f);
-}
-
-static void sec_open(asmb_fop *f)
-{
-    if (asmb__fop_send(f, SMB2_QUERY_INFO, 1, sec_encode, sec_reply, NULL))
-        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
 }
 
 static void sec_free(void *p) { asmb_security_free(p); }
@@ -192,7 +175,8 @@ static void sec_cleanup(asmb_fop *f)
 ASMB_API int asmb_get_security(asmb_conn *c, const char *share, const char *path,
                                const asmb_opts *opts, asmb_deferred **out)
 {
-    return asmb__simple_op(c, sizeof(attr_op), share, path, "reading the security of",
-                           SMB2_READ_CONTROL | SMB2_SYNCHRONIZE, SMB2_FILE_OPEN, 0, sec_open,
-                           sec_result, sec_cleanup, opts, out);
+    return asmb__compound_op(c, sizeof(attr_op), share, path, "reading the security of",
+                             SMB2_READ_CONTROL | SMB2_SYNCHRONIZE, SMB2_FILE_OPEN, 0,
+                             SMB2_QUERY_INFO, sec_encode, sec_reply, sec_result, sec_cleanup, opts,
+                             out);
 }

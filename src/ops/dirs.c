@@ -11,14 +11,12 @@ typedef struct name_op {
     int replace;
 } name_op;
 
-static void just_close(asmb_fop *f) { asmb__fop_complete(f); }
-
 ASMB_API int asmb_create_directory(asmb_conn *c, const char *share, const char *path,
                                    const asmb_opts *opts, asmb_deferred **out)
 {
-    return asmb__simple_op(c, sizeof(name_op), share, path, "creating directory",
-                           SMB2_FILE_READ_ATTRIBUTES | SMB2_SYNCHRONIZE, SMB2_FILE_CREATE,
-                           SMB2_FILE_DIRECTORY_FILE, just_close, NULL, NULL, opts, out);
+    return asmb__compound_op(c, sizeof(name_op), share, path, "creating directory",
+                             SMB2_FILE_READ_ATTRIBUTES | SMB2_SYNCHRONIZE, SMB2_FILE_CREATE,
+                             SMB2_FILE_DIRECTORY_FILE, 0, NULL, NULL, NULL, NULL, opts, out);
 }
 
 /* ---- delete (disposition) ---- */
@@ -38,19 +36,13 @@ static void set_reply(asmb_req *r, const asmb_reply *rep)
     asmb__fop_complete(f);
 }
 
-static void disp_open(asmb_fop *f)
-{
-    if (asmb__fop_send(f, SMB2_SET_INFO, 1, disp_encode, set_reply, NULL))
-        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
-}
-
 ASMB_API int asmb_delete_directory(asmb_conn *c, const char *share, const char *path,
                                    const asmb_opts *opts, asmb_deferred **out)
 {
-    return asmb__simple_op(c, sizeof(name_op), share, path, "deleting directory",
-                           SMB2_DELETE | SMB2_FILE_READ_ATTRIBUTES | SMB2_SYNCHRONIZE,
-                           SMB2_FILE_OPEN, SMB2_FILE_DIRECTORY_FILE, disp_open, NULL, NULL, opts,
-                           out);
+    return asmb__compound_op(c, sizeof(name_op), share, path, "deleting directory",
+                             SMB2_DELETE | SMB2_FILE_READ_ATTRIBUTES | SMB2_SYNCHRONIZE,
+                             SMB2_FILE_OPEN, SMB2_FILE_DIRECTORY_FILE, SMB2_SET_INFO, disp_encode,
+                             set_reply, NULL, NULL, opts, out);
 }
 
 int asmb__delete_new(asmb_conn *c, const char *share, const char *path, int directory,
@@ -62,7 +54,7 @@ int asmb__delete_new(asmb_conn *c, const char *share, const char *path, int dire
     asmb_fop *f = *out;
     f->cr.desired_access = SMB2_DELETE | SMB2_FILE_READ_ATTRIBUTES | SMB2_SYNCHRONIZE;
     f->cr.options = directory ? SMB2_FILE_DIRECTORY_FILE : SMB2_FILE_NON_DIRECTORY_FILE;
-    f->on_open = disp_open;
+    asmb__fop_middle(f, SMB2_SET_INFO, disp_encode, set_reply);
     return 0;
 }
 
@@ -79,12 +71,6 @@ static int rename_encode(asmb_req *r, asmb_wr *w)
                                    0, info.data, (uint32_t)info.len);
     asmb_wr_free(&info);
     return rc;
-}
-
-static void rename_open(asmb_fop *f)
-{
-    if (asmb__fop_send(f, SMB2_SET_INFO, 1, rename_encode, set_reply, NULL))
-        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
 }
 
 static void rename_cleanup(asmb_fop *f) { asmb__free(((name_op *)f)->new_path); }
@@ -108,6 +94,6 @@ ASMB_API int asmb_rename(asmb_conn *c, const char *share, const char *old_path,
     }
     op->replace = flags & ASMB_RENAME_REPLACE;
     f->cr.desired_access = SMB2_DELETE | SMB2_FILE_READ_ATTRIBUTES | SMB2_SYNCHRONIZE;
-    f->on_open = rename_open;
+    asmb__fop_middle(f, SMB2_SET_INFO, rename_encode, set_reply);
     return asmb__fop_launch(f, out);
 }

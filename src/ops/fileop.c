@@ -152,6 +152,10 @@ int asmb__fop_new(asmb_conn *c, size_t size, const char *share, const char *path
         return rc ? rc : ASMB_ENOMEM;
     }
     f->cr.name = f->path;
+    if (opts && (opts->snapshot < 0 || opts->snapshot > 253402300799ll)) { /* 9999-12-31 */
+        asmb__fop_discard(f);
+        return ASMB_EINVAL;
+    }
     if (opts && opts->snapshot) {
         /* TWrp (MS-SMB2 2.2.13.2.7): open the version at this time. */
         uint8_t *t = f->twrp;
@@ -316,12 +320,17 @@ int asmb__fop_send_sized(asmb_fop *f, uint16_t command, uint16_t charge, size_t 
 /* Internal operations (done_cb) read their results from f itself. */
 static void succeed(asmb_fop *f)
 {
-    f->done = 1;
     if (f->d) {
         void (*free_fn)(void *) = NULL;
         void *result = f->make_result ? f->make_result(f, &free_fn) : NULL;
+        if (f->make_result && !result) { /* every result is allocated: no memory */
+            asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+            return;
+        }
+        f->done = 1;
         asmb__deferred_succeed(f->d, result, free_fn);
     }
+    f->done = 1;
     if (f->done_cb) f->done_cb(f, NULL, f->done_arg);
     maybe_free(f);
 }
@@ -337,12 +346,24 @@ static void close_reply(asmb_req *r, const asmb_reply *rep)
     asmb_fop *f = asmb__fop_enter(r);
     if (!f) return;
     f->opened = 0; /* whatever the status: the server forgot the handle or never had it */
-    if (asmb__fop_check(f, rep, asmb__close_decode(rep->msg, rep->len, &f->closed))) return;
+    if (f->compound) {
+        f->closed = 1;
+        if (asmb__fop_check(f, rep, asmb__close_decode(rep->msg, rep->len, &f->closed_t)))
+            return;
+        if (f->x_done) succeed(f);
+        return;
+    }
+    if (asmb__fop_check(f, rep, asmb__close_decode(rep->msg, rep->len, &f->closed_t))) return;
     succeed(f);
 }
 
 void asmb__fop_complete(asmb_fop *f)
 {
+    if (f->compound) { /* the chain's CLOSE reply (or this, if later) ends it */
+        f->x_done = 1;
+        if (f->closed) succeed(f);
+        return;
+    }
     if (!f->opened) { /* nothing open (e.g. the CREATE was refused but that is fine) */
         succeed(f);
         return;
@@ -389,6 +410,79 @@ static void create_reply(asmb_req *r, const asmb_reply *rep)
     f->on_open(f);
 }
 
+/* ---- compounding: CREATE, the middle request, CLOSE in one frame ---- */
+
+static void x_open(asmb_fop *f)
+{
+    if (f->x_cmd == 0)
+        asmb__fop_complete(f);
+    else if (asmb__fop_send(f, f->x_cmd, 1, f->x_encode, f->x_reply, NULL))
+        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+}
+
+void asmb__fop_middle(asmb_fop *f, uint16_t x_cmd, int (*x_encode)(asmb_req *, asmb_wr *),
+                      void (*x_reply)(asmb_req *, const asmb_reply *))
+{
+    f->has_middle = 1;
+    f->x_cmd = x_cmd;
+    f->x_encode = x_encode;
+    f->x_reply = x_reply;
+    f->on_open = x_open; /* when not compounding */
+}
+
+/* The chain's CREATE: the handle is the chain's to close. */
+static void chain_create_reply(asmb_req *r, const asmb_reply *rep)
+{
+    asmb_create_resp cr;
+    uint32_t st = asmb__ntstatus_of(rep);
+    int rc = st == ASMB_STATUS_SUCCESS ? asmb__create_decode(rep->msg, rep->len, &cr) : 0;
+    asmb_fop *f = asmb__fop_enter(r);
+    if (!f || asmb__fop_check(f, rep, rc)) return; /* the first failing status is the one */
+    f->created = cr;
+}
+
+static asmb_req *chain_req(asmb_fop *f, uint16_t cmd, int (*encode)(asmb_req *, asmb_wr *),
+                           void (*on_reply)(asmb_req *, const asmb_reply *))
+{
+    asmb_req *r = asmb__req_new(f->c, cmd, f);
+    if (!r) return NULL;
+    r->tree_id = f->tree_id;
+    r->encode = encode;
+    r->on_reply = on_reply;
+    r->on_fail = fop_req_fail;
+    r->onext = f->reqs;
+    if (f->reqs) f->reqs->oprev = r;
+    f->reqs = r;
+    f->refs++;
+    return r;
+}
+
+static void send_chain(asmb_fop *f)
+{
+    /* Related requests name the handle the CREATE opens with this FileId. */
+    f->fid.persistent = f->fid.volatile_ = UINT64_MAX;
+    f->compound = 1;
+    f->x_done = f->x_cmd == 0;
+    asmb_req *rs[3];
+    int n = 0;
+    rs[n++] = chain_req(f, SMB2_CREATE, create_encode, chain_create_reply);
+    if (rs[0]) rs[0]->on_late = create_late;
+    if (f->x_cmd) rs[n++] = chain_req(f, f->x_cmd, f->x_encode, f->x_reply);
+    rs[n++] = chain_req(f, SMB2_CLOSE, close_encode, close_reply);
+    for (int i = 0; i < n; i++) {
+        if (rs[i]) continue;
+        for (int j = 0; j < n; j++) { /* out of memory: none goes */
+            if (!rs[j]) continue;
+            asmb_fop *g = asmb__fop_enter(rs[j]);
+            (void)g;
+            asmb__req_free(rs[j]);
+        }
+        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+        return;
+    }
+    asmb__req_submit_chain(rs, n, f->timeout_ms);
+}
+
 static void tree_ready(asmb_conn *c, asmb_tree *t, const asmb_failure *fail, void *arg)
 {
     (void)c;
@@ -403,6 +497,10 @@ static void tree_ready(asmb_conn *c, asmb_tree *t, const asmb_failure *fail, voi
         return;
     }
     f->tree_id = t->info.tree_id;
+    if (f->has_middle && !f->c->cfg.no_compound) {
+        send_chain(f);
+        return;
+    }
     asmb_req *r = asmb__req_new(f->c, SMB2_CREATE, f);
     if (!r) {
         asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
@@ -489,4 +587,26 @@ int asmb__fop_launch(asmb_fop *f, asmb_deferred **out)
     *out = d;
     asmb__fop_start(f, d);
     return 0;
+}
+
+int asmb__compound_op(asmb_conn *c, size_t size, const char *share, const char *path,
+                      const char *what, uint32_t access, uint32_t disposition, uint32_t options,
+                      uint16_t x_cmd, int (*x_encode)(asmb_req *, asmb_wr *),
+                      void (*x_reply)(asmb_req *, const asmb_reply *),
+                      void *(*make_result)(asmb_fop *, void (**)(void *)),
+                      void (*cleanup)(asmb_fop *), const asmb_opts *opts, asmb_deferred **out)
+{
+    if (!c || !out) return ASMB_EINVAL;
+    int rc = asmb__conn_check_ready(c);
+    if (rc) return rc;
+    asmb_fop *f;
+    rc = asmb__fop_new(c, size, share, path, what, opts, &f);
+    if (rc) return rc;
+    f->cr.desired_access = access;
+    f->cr.disposition = disposition;
+    f->cr.options = options;
+    asmb__fop_middle(f, x_cmd, x_encode, x_reply);
+    f->make_result = make_result;
+    f->cleanup = cleanup;
+    return asmb__fop_launch(f, out);
 }

@@ -29,12 +29,20 @@ struct asmb_fop {
     int refs;                /* requests in flight */
     asmb_req *reqs;          /* requests in flight, for cancel */
     int close_query;         /* CLOSE with POSTQUERY_ATTRIB */
-    asmb_file_times closed;  /* attributes from the CLOSE reply, when asked */
+    asmb_file_times closed_t; /* attributes from the CLOSE reply, when asked */
     /* Hooks set by the operation. */
     void (*on_open)(asmb_fop *f);          /* handle open: do the work */
     void (*on_open_fail)(asmb_fop *f, uint32_t st); /* CREATE refused; NULL = fail */
     void *(*make_result)(asmb_fop *f, void (**free_fn)(void *)); /* after CLOSE */
     void (*cleanup)(asmb_fop *f);          /* frees the operation's own state */
+    /* One request between CREATE and CLOSE (asmb__fop_middle): then the
+     * three travel compounded in one frame (MS-SMB2 3.2.4.1.4). */
+    int has_middle;
+    uint16_t x_cmd; /* 0: CREATE and CLOSE only */
+    int (*x_encode)(asmb_req *, asmb_wr *);
+    void (*x_reply)(asmb_req *, const asmb_reply *);
+    int compound;    /* the chain was sent: its CLOSE closes the handle */
+    int x_done, closed;
 };
 
 /* Allocates size bytes (an operation's struct whose first member is an
@@ -45,6 +53,19 @@ int asmb__fop_new(asmb_conn *c, size_t size, const char *share, const char *path
 void asmb__fop_discard(asmb_fop *f);
 /* Binds the deferred (the caller's view) and starts: tree, CREATE, on_open. */
 void asmb__fop_start(asmb_fop *f, asmb_deferred *d);
+
+/* The operation is CREATE, one request x_cmd (0: none), CLOSE: sent as a
+ * compound chain (or one by one when the connection does not compound).
+ * x_reply ends with asmb__fop_complete like any handler. */
+void asmb__fop_middle(asmb_fop *f, uint16_t x_cmd, int (*x_encode)(asmb_req *, asmb_wr *),
+                      void (*x_reply)(asmb_req *, const asmb_reply *));
+/* asmb__simple_op for such an operation. */
+int asmb__compound_op(asmb_conn *c, size_t size, const char *share, const char *path,
+                      const char *what, uint32_t access, uint32_t disposition, uint32_t options,
+                      uint16_t x_cmd, int (*x_encode)(asmb_req *, asmb_wr *),
+                      void (*x_reply)(asmb_req *, const asmb_reply *),
+                      void *(*make_result)(asmb_fop *, void (**)(void *)),
+                      void (*cleanup)(asmb_fop *), const asmb_opts *opts, asmb_deferred **out);
 
 /* Makes the deferred and starts f; on error f is discarded. */
 int asmb__fop_launch(asmb_fop *f, asmb_deferred **out);

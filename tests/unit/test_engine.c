@@ -268,6 +268,61 @@ static void test_compound_reply(void)
     finish(c);
 }
 
+/* A fake connected tree, as after TREE_CONNECT. */
+static void add_tree(asmb_conn *c, const char *name, uint32_t id)
+{
+    asmb_tree *t = calloc(1, sizeof *t);
+    t->name = asmb__strdup(name);
+    t->state = ASMB_TREE_CONNECTED;
+    t->info.tree_id = id;
+    t->next = c->trees;
+    c->trees = t;
+}
+
+/* get_attributes goes as one compound frame: CREATE, QUERY_INFO, CLOSE,
+ * related, consecutive ids; a failing CREATE fails it with that status. */
+static void test_compound_request(void)
+{
+    asmb_conn *c = ready_conn(10);
+    add_tree(c, "share", 7);
+    asmb_deferred *d;
+    seen s = {0};
+    CHECK_EQ_INT(asmb_get_attributes(c, "share", "dir/missing.txt", NULL, &d), 0);
+    asmb_deferred_then(d, on_ok, on_err, &s);
+    asmb_frame *f = asmb__eng_take_output(c);
+    CHECK(f && !f->next);
+    const uint8_t *m = f->data + f->off + 4;
+    size_t left = f->len - f->off - 4;
+    static const uint16_t want[3] = {SMB2_CREATE, SMB2_QUERY_INFO, SMB2_CLOSE};
+    uint64_t ids[3] = {0};
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(asmb_le16(m + 12), want[i]);
+        CHECK_EQ_INT(!!(asmb_le32(m + 16) & SMB2_FLAGS_RELATED_OPERATIONS), i > 0);
+        CHECK_EQ_INT(asmb_le32(m + 36), 7); /* tree id */
+        ids[i] = asmb_le64(m + 24);
+        uint32_t next = asmb_le32(m + 20);
+        CHECK_EQ_INT(next % 8, 0);
+        CHECK_EQ_INT(next == 0, i == 2);
+        if (i > 0) CHECK_EQ_INT(ids[i], ids[i - 1] + 1);
+        if (i == 1) CHECK_EQ_INT(asmb_le64(m + 64 + 24), UINT64_MAX); /* related FileId */
+        if (!next) break;
+        CHECK(next < left);
+        m += next;
+        left -= next;
+    }
+    asmb__frame_free(f);
+    /* The server: CREATE fails; the related ones fail in cascade. */
+    feed(c, SMB2_CREATE, ids[0], 0xC0000034, 1, 0, 0);
+    feed(c, SMB2_QUERY_INFO, ids[1], 0xC0000034, 1, 0, 0);
+    CHECK_EQ_INT(s.failed, 1);
+    CHECK_EQ_INT(s.code, ASMB_EFAILURE);
+    feed(c, SMB2_CLOSE, ids[2], 0xC0000034, 1, 0, 0);
+    CHECK_EQ_INT(s.failed + s.ok, 1);
+    CHECK_EQ_INT(c->npending, 0);
+    CHECK_EQ_INT(c->state, ASMB_ST_READY);
+    finish(c);
+}
+
 int main(void)
 {
     uv_loop_init(&loop);
@@ -276,6 +331,7 @@ int main(void)
     test_late_reply();
     test_hostile();
     test_compound_reply();
+    test_compound_request();
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     TEST_DONE();
 }
