@@ -416,7 +416,7 @@ static void x_open(asmb_fop *f)
 {
     if (f->x_cmd == 0)
         asmb__fop_complete(f);
-    else if (asmb__fop_send(f, f->x_cmd, 1, f->x_encode, f->x_reply, NULL))
+    else if (asmb__fop_send(f, f->x_cmd, 1, f->x_encode, f->x_reply, f->x_data))
         asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
 }
 
@@ -467,7 +467,11 @@ static void send_chain(asmb_fop *f)
     int n = 0;
     rs[n++] = chain_req(f, SMB2_CREATE, create_encode, chain_create_reply);
     if (rs[0]) rs[0]->on_late = create_late;
-    if (f->x_cmd) rs[n++] = chain_req(f, f->x_cmd, f->x_encode, f->x_reply);
+    if (f->x_cmd) {
+        rs[n] = chain_req(f, f->x_cmd, f->x_encode, f->x_reply);
+        if (rs[n]) rs[n]->data = f->x_data;
+        n++;
+    }
     rs[n++] = chain_req(f, SMB2_CLOSE, close_encode, close_reply);
     for (int i = 0; i < n; i++) {
         if (rs[i]) continue;
@@ -497,6 +501,11 @@ static void tree_ready(asmb_conn *c, asmb_tree *t, const asmb_failure *fail, voi
         return;
     }
     f->tree_id = t->info.tree_id;
+    if (f->prepare) {
+        asmb__fop_hold(f); /* prepare may call the caller's source */
+        f->prepare(f);
+        if (asmb__fop_unhold(f)) return;
+    }
     if (f->has_middle && !f->c->cfg.no_compound) {
         send_chain(f);
         return;

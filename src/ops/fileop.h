@@ -41,7 +41,11 @@ struct asmb_fop {
     uint16_t x_cmd; /* 0: CREATE and CLOSE only */
     int (*x_encode)(asmb_req *, asmb_wr *);
     void (*x_reply)(asmb_req *, const asmb_reply *);
+    void *x_data;    /* the middle request's data */
     int compound;    /* the chain was sent: its CLOSE closes the handle */
+    /* Optional, once the tree is there and before CREATE: may call
+     * asmb__fop_middle (e.g. a store that found its source small). */
+    void (*prepare)(asmb_fop *f);
     int x_done, closed;
 };
 

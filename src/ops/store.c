@@ -26,6 +26,7 @@ typedef struct store_op {
     size_t bufsize; /* starts small: many small stores at once stay cheap */
     unsigned inflight, window;
     wb *spare, *all;
+    wb *ready; /* read ahead of the CREATE, not sent yet (in order) */
     asmb_store_result res;
 } store_op;
 
@@ -46,6 +47,7 @@ static long source_get(const asmb_source *s, uint8_t *buf, size_t n)
 }
 
 static void fill(store_op *op);
+static void opened(asmb_fop *f);
 
 static int write_encode(asmb_req *r, asmb_wr *w)
 {
@@ -124,9 +126,11 @@ static wb *next_buffer(store_op *op, int *err)
 static void fill(store_op *op)
 {
     asmb__fop_hold(&op->f); /* a send can fail at once and end the operation */
-    while (!op->f.done && !op->src_eof && op->inflight < op->window) {
+    while (!op->f.done && (op->ready || !op->src_eof) && op->inflight < op->window) {
         int err = 0;
-        wb *b = next_buffer(op, &err);
+        wb *b = op->ready;
+        if (b) op->ready = b->next;
+        else b = next_buffer(op, &err);
         if (err == 1) break; /* ended by the source's callback */
         if (err) {
             asmb__fop_fail_code(&op->f, err, err == ASMB_ELOCAL ? "the source failed" : NULL);
@@ -140,8 +144,51 @@ static void fill(store_op *op)
                                  (size_t)b->len + 64, write_encode, write_reply, b))
             asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
     }
-    if (!op->f.done && op->src_eof && op->inflight == 0) asmb__fop_complete(&op->f);
+    if (!op->f.done && op->src_eof && !op->ready && op->inflight == 0)
+        asmb__fop_complete(&op->f);
     asmb__fop_unhold(&op->f);
+}
+
+static void sizes(store_op *op)
+{
+    asmb_conn *c = op->f.c;
+    op->chunk = asmb__io_chunk(c, c->info.max_write_size);
+    op->bufsize = op->chunk < FIRST_BUF ? op->chunk : FIRST_BUF;
+    op->window = c->cfg.io_window;
+}
+
+/* Before the CREATE: read the source ahead; a file that fits in the first
+ * buffer goes as one compound CREATE+WRITE+CLOSE (one round trip). */
+static void prepare(asmb_fop *f)
+{
+    store_op *op = (store_op *)f;
+    sizes(op);
+    if (op->flags & ASMB_STORE_TRUNCATE) return; /* SET_INFO first: not one chain */
+    int err = 0;
+    wb *b = next_buffer(op, &err), *more = NULL;
+    if (!err && b && b->len < b->cap) more = next_buffer(op, &err); /* ended there? */
+    if (err) {
+        if (b) recycle(op, b);
+        if (err != 1) asmb__fop_fail_code(f, err, err == ASMB_ELOCAL ? "the source failed" : NULL);
+        return;
+    }
+    if (!b) { /* empty: CREATE + CLOSE */
+        asmb__fop_middle(f, 0, NULL, NULL);
+        f->on_open = opened;
+        return;
+    }
+    if (more || !op->src_eof) { /* larger: the buffers go first once the file is open */
+        b->next = more;
+        if (more) more->next = NULL;
+        op->ready = b;
+        return;
+    }
+    b->offset = op->offset;
+    op->offset += b->len;
+    op->inflight = 1;
+    asmb__fop_middle(f, SMB2_WRITE, write_encode, write_reply);
+    f->x_data = b;
+    f->on_open = opened; /* when not compounding: the buffer is sent by fill */
 }
 
 static int eof_encode(asmb_req *r, asmb_wr *w)
@@ -168,9 +215,14 @@ static void eof_reply(asmb_req *r, const asmb_reply *rep)
 static void opened(asmb_fop *f)
 {
     store_op *op = (store_op *)f;
-    op->chunk = asmb__io_chunk(f->c, f->c->info.max_write_size);
-    op->bufsize = op->chunk < FIRST_BUF ? op->chunk : FIRST_BUF;
-    op->window = f->c->cfg.io_window;
+    if (f->x_data) { /* read ahead for a compound that did not happen */
+        wb *b = f->x_data;
+        f->x_data = NULL;
+        op->offset = b->offset;
+        op->inflight = 0;
+        b->next = op->ready;
+        op->ready = b;
+    }
     if (op->flags & ASMB_STORE_TRUNCATE) {
         if (asmb__fop_send(f, SMB2_SET_INFO, 1, eof_encode, eof_reply, NULL))
             asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
@@ -220,6 +272,7 @@ static int store_start(asmb_conn *c, const char *share, const char *path,
     f->cr.disposition = disposition;
     f->cr.options = SMB2_FILE_NON_DIRECTORY_FILE;
     f->on_open = opened;
+    f->prepare = prepare;
     f->make_result = make_result;
     f->cleanup = cleanup;
     return asmb__fop_launch(f, out);
