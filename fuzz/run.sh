@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz/run.sh [SECONDS_PER_HARNESS] - build, replay the regressions, then fuzz
 # every harness (default 60 s each) and print a table: harness, executions,
-# coverage (cov/ft of libFuzzer's final stats), result.
+# coverage (cov/ft of libFuzzer's final stats), result. 0 seconds: replay
+# only (regressions, then each corpus once; no fuzzing).
 #
 #   1. fuzz/build.sh (clang, ASan+UBSan) into build-fuzz/;
 #   2. every file of fuzz/regressions/<harness>/ runs once: any failure is a
@@ -66,10 +67,12 @@ fuzz_one() {  # fuzz_one NAME: writes $out/run/NAME/{log,rc}
   rm -rf "$w"
   mkdir -p "$w/corpus" "$w/artifacts"
   [ -d "$here/corpus/$n" ] && cp -r "$here/corpus/$n/." "$w/corpus/" 2>/dev/null
-  local mode=()
-  [ "${KEEP_GOING:-0}" = 1 ] && mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  local mode=(-max_total_time="$secs")
+  [ "$secs" = 0 ] && mode=(-runs=0) # (-max_total_time=0 would mean forever)
+  [ "${KEEP_GOING:-0}" = 1 ] && [ "$secs" != 0 ] &&
+    mode+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   # shellcheck disable=SC2086
-  UBSAN_OPTIONS=$fuzz_ubsan "$out/fuzz_$n" -max_total_time="$secs" -print_final_stats=1 -timeout=30 \
+  UBSAN_OPTIONS=$fuzz_ubsan "$out/fuzz_$n" -print_final_stats=1 -timeout=30 \
     -rss_limit_mb=2560 -artifact_prefix="$w/artifacts/" "${mode[@]}" ${FUZZ_ARGS:-} "$w/corpus" \
     >"$w/log" 2>&1
   echo $? >"$w/rc"
@@ -98,7 +101,7 @@ printf '%-18s %14s %8s %8s  %s\n' harness executions cov ft result
 for n in "${names[@]}"; do
   w=$out/run/$n
   rc=$(cat "$w/rc" 2>/dev/null || echo 99)
-  if [ "${KEEP_GOING:-0}" = 1 ]; then  # fork mode: "#N: cov: C ft: F ... crash: a/b/c"
+  if [ "${KEEP_GOING:-0}" = 1 ] && [ "$secs" != 0 ]; then  # fork mode: "#N: cov: C ft: F ... crash: a/b/c"
     last=$(grep -E '^#[0-9]+: cov: ' "$w/log" | tail -1)
     e=$(sed -n 's/^#\([0-9]*\):.*/\1/p' <<<"$last")
   else

@@ -6,7 +6,8 @@
 #      install whose headers/libraries build the demo via pkg-config and CMake
 #   3. ASan+UBSan build: the whole suite again
 #   4. valgrind memcheck: the whole suite again, zero errors and zero leaks
-# Set ASMB_SKIP="asan valgrind" to skip stages while developing.
+#   5. every libFuzzer harness for a bounded time (ASMB_FUZZ_SECONDS, 10)
+# Set ASMB_SKIP="asan valgrind fuzz" to skip stages while developing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 skip=" ${ASMB_SKIP:-} "
@@ -38,7 +39,8 @@ echo "== install"
 "$root/tests/install/check.sh" "$root/build"
 
 if [[ $skip != *" asan "* ]]; then
-  build "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DASMB_SANITIZE=ON
+  # ASMB_FUZZ adds ctest replays of every committed fuzz corpus and regression input.
+  build "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DASMB_SANITIZE=ON -DASMB_FUZZ=ON
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     suite "$root/build-asan" "ASan+UBSan build"
 fi
@@ -47,5 +49,9 @@ if [[ $skip != *" valgrind "* ]]; then
   build "$root/build-valgrind" -DCMAKE_BUILD_TYPE=Debug \
     "-DASMB_TEST_WRAPPER=valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --track-origins=yes"
   ASMB_TEST_QUICK=1 suite "$root/build-valgrind" "valgrind memcheck"
+fi
+if [[ $skip != *" fuzz "* ]]; then
+  echo "== fuzzing (libFuzzer, ${ASMB_FUZZ_SECONDS:-10} s per harness; fuzz/run-long.sh for hours)"
+  PARALLEL=$jobs "$root/fuzz/run.sh" "${ASMB_FUZZ_SECONDS:-10}"
 fi
 echo "== all test stages passed"
