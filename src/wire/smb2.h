@@ -46,8 +46,8 @@ void asmb__hdr_encode(uint8_t out[SMB2_HDR_LEN], const asmb_smb2_hdr *h);
 int asmb__hdr_decode(const uint8_t *p, size_t len, asmb_smb2_hdr *h);
 
 /* Checks a response body's fixed StructureSize (MS-SMB2 2.2: the low bit of
- * an odd size announces a variable part). An error response (2.2.2,
- * StructureSize 9) is accepted for any command. */
+ * an odd size announces a variable part). Callers look at the status first:
+ * an error response (2.2.2) is not decoded as the command's body. */
 int asmb__body_check(const uint8_t *body, size_t len, uint16_t structure_size);
 /* The variable buffer [off, off+n) of a message, where off counts from the
  * start of the SMB2 header (as every SMB2 offset does). NULL when outside. */
