@@ -65,7 +65,8 @@ command -v smbd >/dev/null || die "smbd missing: tests/samba/install-deps.sh"
 command -v smbclient >/dev/null || die "smbclient missing"
 
 # ---------------------------------------------------------------- build
-say "building asmb_bench in $build"
+rev=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)  # what gets built
+say "building asmb_bench ($rev) in $build"
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"${build}.cmake.log" 2>&1 ||
   { cat "${build}.cmake.log" >&2; die "cmake configure failed"; }
 cmake --build "$build" -j2 --target asmb_bench >"${build}.build.log" 2>&1 ||
@@ -314,7 +315,7 @@ done
 # ---------------------------------------------------------------- report
 elapsed=$(( $(date +%s) - t_begin ))
 echo
-echo "asmb $(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo '?') (+ working tree), smbclient $(smbclient --version | awk '{ print $2 }'), $(nproc) CPUs, kernel $(uname -r)"
+echo "asmb $rev (built $(date -d "@$t_begin" '+%F %T')), smbclient $(smbclient --version | awk '{ print $2 }'), $(nproc) CPUs, kernel $(uname -r)"
 echo "$iperf_line"
 echo "transfers: $size_mb MiB, $reps reps; MB/s = 10^6 B/s (median/min over reps); CPU = user+sys s per GiB (median)"
 echo "smbclient: best of iosize 1048576 (1M) and its default (def) by median; time = smbclient's own"

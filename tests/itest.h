@@ -4,10 +4,15 @@
 #ifndef ASMB_ITEST_H
 #define ASMB_ITEST_H
 #include <asmb/asmb.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "test.h"
+
+/* As any libuv program must (asmb.h says so): a peer that closes while we
+ * write would otherwise kill the test with SIGPIPE, silently. */
+__attribute__((constructor)) static void t_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
 typedef struct conn_events {
     int auth_ok, auth_failed, disconnected;
