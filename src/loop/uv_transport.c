@@ -105,7 +105,11 @@ static void write_done(uv_write_t *req, int status)
     asmb__free(w);
     if (status < 0 && status != UV_ECANCELED && !t->shutting) {
         set_time(t);
-        asmb__conn_fail(t->c, ASMB_EIO, 0, "write failed: %s", uv_strerror(status));
+        /* The peer went away: the same end as reading EOF, whichever we see first. */
+        int gone = status == UV_EPIPE || status == UV_ECONNRESET;
+        asmb__conn_fail(t->c, gone ? ASMB_ECONNRESET : ASMB_EIO, 0, "%s: %s",
+                        gone ? "connection closed by the peer" : "write failed",
+                        uv_strerror(status));
         after_event(t);
     }
 }
@@ -143,7 +147,9 @@ static void tp_want_write(asmb_conn *c)
     uvt *t = T(c);
     if (!t->connected || t->shutting) return; /* shutdown flushes what is left */
     int rc = flush(t);
-    if (rc) asmb__conn_fail(c, ASMB_EIO, 0, "write failed: %s", uv_strerror(rc));
+    if (rc)
+        asmb__conn_fail(c, rc == UV_EPIPE || rc == UV_ECONNRESET ? ASMB_ECONNRESET : ASMB_EIO, 0,
+                        "write failed: %s", uv_strerror(rc));
 }
 
 /* ---- timer and idle ---- */
