@@ -22,8 +22,8 @@ ASMB_API void asmb_config_init(asmb_config *cfg)
     cfg->auth_timeout_ms = 10000;
     cfg->op_timeout_ms = 30000;
     cfg->credit_target = 512;
-    cfg->io_size = 1024 * 1024;
-    cfg->io_window = 2; /* measured: deeper windows make Samba's allocator churn */
+    cfg->io_size = 4u << 20; /* measured on loopback vs Samba 4.17 (README, bench/) */
+    cfg->io_window = 2;      /* deeper windows made smbd fault its buffers in again */
 }
 
 /* Cuts an incomplete UTF-8 sequence left at the end by a truncating snprintf. */
@@ -66,7 +66,7 @@ static int copy_config(asmb_conn *c, const asmb_config *in)
     if (!g->op_timeout_ms) g->op_timeout_ms = 30000;
     if (!g->credit_target) g->credit_target = 512;
     if (g->credit_target > 8192) g->credit_target = 8192;
-    if (!g->io_size) g->io_size = 1024 * 1024;
+    if (!g->io_size) g->io_size = 4u << 20;
     if (!g->io_window) g->io_window = 2;
     if (g->io_window > 64) g->io_window = 64;
     c->user = asmb__strdup(g->username ? g->username : "");

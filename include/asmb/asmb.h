@@ -83,11 +83,12 @@ typedef struct asmb_config {
     unsigned auth_timeout_ms;    /* negotiate + session setup; default 10000 */
     unsigned op_timeout_ms;      /* operations called with opts == NULL; default 30000 */
     /* Throughput (0 = default): credits the client keeps asking for (512);
-     * bytes per READ/WRITE (1 MiB, capped by the server's maximum and by the
+     * bytes per READ/WRITE (4 MiB, capped by the server's maximum and by the
      * dialect: 64 KiB without multi-credit requests); READs or WRITEs kept in
-     * flight per transfer (2: on loopback, deeper windows made Samba 4.17
-     * fault its buffers in again and again; on a real network with more
-     * round-trip time, 4 to 8 may win). */
+     * flight per transfer (2). Measured on loopback against Samba 4.17
+     * (bench/run.sh): deeper windows of smaller requests made smbd fault its
+     * buffers in again and again; over links with more round-trip time a
+     * deeper window may win. */
     unsigned credit_target;
     unsigned io_size;
     unsigned io_window;

@@ -120,7 +120,7 @@ void asmb__file_info_clear(asmb_file_info *fi);
 /* The last component of a normalised path ("" for the root). */
 const char *asmb__path_last(const char *path);
 
-/* I/O sizes: up to 1 MiB per request where the dialect has multi-credit
+/* I/O sizes: up to cfg.io_size per request where the dialect has multi-credit
  * requests (2.1+ with LARGE_MTU), else 64 KiB, and never above the server's
  * maximum. The credit charge of a request of len bytes (3.1.5.2). */
 uint32_t asmb__io_chunk(const asmb_conn *c, uint32_t server_max);
