@@ -142,4 +142,33 @@ static void t_eb(asmb_deferred *d, const asmb_failure *f, void *arg)
     o->f.message = o->msg;
     o->order = ++t_order_counter;
 }
+
+/* One operation's outcome with its call's return code and its deferred (the
+ * tests that read results keep a reference until they are done). */
+typedef struct res {
+    int rc; /* what the call returned */
+    int ok, failed, calls;
+    asmb_failure f;
+    char msg[256];
+    asmb_deferred *d;
+} res;
+
+static inline void res_cb(asmb_deferred *d, const void *r, void *arg)
+{
+    (void)d;
+    (void)r;
+    res *x = arg;
+    x->ok++;
+    x->calls++;
+}
+static inline void res_eb(asmb_deferred *d, const asmb_failure *f, void *arg)
+{
+    (void)d;
+    res *x = arg;
+    x->failed++;
+    x->calls++;
+    x->f = *f;
+    snprintf(x->msg, sizeof x->msg, "%s", f->message ? f->message : "");
+    x->f.message = x->msg;
+}
 #endif

@@ -564,21 +564,30 @@ void asmb__fop_start(asmb_fop *f, asmb_deferred *d)
     }
 }
 
+/* The checks and the CREATE parameters both kinds of simple operation share. */
+static int new_op(asmb_conn *c, size_t size, const char *share, const char *path,
+                  const char *what, uint32_t access, uint32_t disposition, uint32_t options,
+                  const asmb_opts *opts, asmb_deferred **out, asmb_fop **f)
+{
+    if (!c || !out) return ASMB_EINVAL;
+    int rc = asmb__conn_check_ready(c);
+    if (!rc) rc = asmb__fop_new(c, size, share, path, what, opts, f);
+    if (rc) return rc;
+    (*f)->cr.desired_access = access;
+    (*f)->cr.disposition = disposition;
+    (*f)->cr.options = options;
+    return 0;
+}
+
 int asmb__simple_op(asmb_conn *c, size_t size, const char *share, const char *path,
                     const char *what, uint32_t access, uint32_t disposition, uint32_t options,
                     void (*on_open)(asmb_fop *),
                     void *(*make_result)(asmb_fop *, void (**)(void *)),
                     void (*cleanup)(asmb_fop *), const asmb_opts *opts, asmb_deferred **out)
 {
-    if (!c || !out) return ASMB_EINVAL;
-    int rc = asmb__conn_check_ready(c);
-    if (rc) return rc;
     asmb_fop *f;
-    rc = asmb__fop_new(c, size, share, path, what, opts, &f);
+    int rc = new_op(c, size, share, path, what, access, disposition, options, opts, out, &f);
     if (rc) return rc;
-    f->cr.desired_access = access;
-    f->cr.disposition = disposition;
-    f->cr.options = options;
     f->on_open = on_open;
     f->make_result = make_result;
     f->cleanup = cleanup;
@@ -605,15 +614,9 @@ int asmb__compound_op(asmb_conn *c, size_t size, const char *share, const char *
                       void *(*make_result)(asmb_fop *, void (**)(void *)),
                       void (*cleanup)(asmb_fop *), const asmb_opts *opts, asmb_deferred **out)
 {
-    if (!c || !out) return ASMB_EINVAL;
-    int rc = asmb__conn_check_ready(c);
-    if (rc) return rc;
     asmb_fop *f;
-    rc = asmb__fop_new(c, size, share, path, what, opts, &f);
+    int rc = new_op(c, size, share, path, what, access, disposition, options, opts, out, &f);
     if (rc) return rc;
-    f->cr.desired_access = access;
-    f->cr.disposition = disposition;
-    f->cr.options = options;
     asmb__fop_middle(f, x_cmd, x_encode, x_reply);
     f->make_result = make_result;
     f->cleanup = cleanup;

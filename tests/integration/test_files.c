@@ -186,32 +186,6 @@ static void disk_rm_rf(const char *rel) { nftw(disk(rel), rm_entry, 64, FTW_DEPT
 
 /* One operation's outcome; the deferred is referenced (so its result stays
  * readable) until res_free. */
-typedef struct res {
-    int rc; /* what the call returned */
-    int ok, failed, calls;
-    asmb_failure f;
-    char msg[256];
-    asmb_deferred *d;
-} res;
-
-static void res_cb(asmb_deferred *d, const void *r, void *arg)
-{
-    (void)d;
-    (void)r;
-    res *x = arg;
-    x->ok++;
-    x->calls++;
-}
-static void res_eb(asmb_deferred *d, const asmb_failure *f, void *arg)
-{
-    (void)d;
-    res *x = arg;
-    x->failed++;
-    x->calls++;
-    x->f = *f;
-    snprintf(x->msg, sizeof x->msg, "%s", f->message ? f->message : "");
-    x->f.message = x->msg;
-}
 /* Attaches res_cb/res_eb to d (when rc is 0) without waiting. */
 static void res_start(res *x, int rc, asmb_deferred *d)
 {

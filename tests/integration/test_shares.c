@@ -27,32 +27,6 @@ static uv_loop_t *loop;
 
 /* ---- waiting for a deferred ---- */
 
-typedef struct res {
-    int rc;
-    int ok, failed, calls;
-    asmb_failure f;
-    char msg[256];
-    asmb_deferred *d;
-} res;
-
-static void res_cb(asmb_deferred *d, const void *r, void *arg)
-{
-    (void)d;
-    (void)r;
-    res *x = arg;
-    x->ok++;
-    x->calls++;
-}
-static void res_eb(asmb_deferred *d, const asmb_failure *f, void *arg)
-{
-    (void)d;
-    res *x = arg;
-    x->failed++;
-    x->calls++;
-    x->f = *f;
-    snprintf(x->msg, sizeof x->msg, "%s", f->message ? f->message : "");
-    x->f.message = x->msg;
-}
 /* rc: what the call returned; dp: where it put the deferred (read here,
  * after the call: argument evaluation order is unspecified). */
 static void res_start(res *x, int rc, asmb_deferred **dp)
