@@ -40,12 +40,19 @@ typedef struct cli_creds {
     char *user, *password, *domain;
 } cli_creds;
 
+typedef struct cli_opts cli_opts;
+/* The port: the URL's, else -p, else 139 with --netbios, else 445. */
+int cli_port(const cli_opts *o, int url_port);
+
 typedef struct cli_opts {
     cli_creds u_opt;      /* -U */
     cli_creds a_file;     /* -A */
     char *w_domain;       /* -W */
     int no_password;      /* -N */
-    int port;             /* -p; default 445 */
+    int port;             /* -p; default 445 (139 with --netbios) */
+    int port_set;         /* -p given */
+    int netbios;          /* --netbios: NetBIOS session service */
+    uint16_t cipher;      /* --cipher: preferred ASMB_CIPHER_*, 0 = library order */
     uint16_t min_dialect, max_dialect;
     int signing, encryption;
     unsigned timeout_ms;  /* --timeout; 0 = library defaults */

@@ -179,7 +179,7 @@ static int target_path(const cli_opts *o, const cli_url *src, char **out)
         cli_url u;
         char err[256];
         if (url_parse(arg, &u, err, sizeof err)) return cli_error(CLI_USAGE, "%s", err);
-        int same_port = (u.port ? u.port : o->port) == (src->port ? src->port : o->port);
+        int same_port = cli_port(o, u.port) == cli_port(o, src->port);
         if (strcasecmp(u.host, src->host) || !same_port || !u.share ||
             strcasecmp(u.share, src->share)) {
             url_free(&u);
@@ -263,7 +263,7 @@ int cmd_echo(const cli_opts *o)
         asmb_conn_info_get(asmb_sync_conn(s.sync), &info);
         int v6 = strchr(s.url.host, ':') != NULL;
         printf("%s%s%s:%d: echo ok, %s%s%s%s%s%s, %.2f ms\n", v6 ? "[" : "", s.url.host,
-               v6 ? "]" : "", s.url.port ? s.url.port : o->port, asmb_dialect_name(info.dialect),
+               v6 ? "]" : "", cli_port(o, s.url.port), asmb_dialect_name(info.dialect),
                info.is_guest ? ", guest" : "", info.is_anonymous ? ", anonymous" : "",
                info.signing ? ", signed" : "", info.cipher ? ", encrypted " : "",
                info.cipher ? cipher_name(info.cipher) : "", ms);

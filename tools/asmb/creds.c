@@ -243,11 +243,13 @@ int session_connect(const cli_opts *o, cli_session *s)
     cfg.max_dialect = o->max_dialect;
     cfg.signing = o->signing;
     cfg.encryption = o->encryption;
+    cfg.ciphers[0] = o->cipher;
+    cfg.netbios = o->netbios;
     if (o->timeout_ms)
         cfg.connect_timeout_ms = cfg.auth_timeout_ms = cfg.op_timeout_ms = o->timeout_ms;
     asmb_error e;
     memset(&e, 0, sizeof e);
-    s->sync = asmb_sync_connect(s->url.host, s->url.port ? s->url.port : o->port, &cfg, &e);
+    s->sync = asmb_sync_connect(s->url.host, cli_port(o, s->url.port), &cfg, &e);
     creds_free(&c);
     if (!s->sync) return report_error(&e);
     s->opts.timeout_ms = o->timeout_ms;

@@ -111,6 +111,8 @@ static const char help_text[] =
     "  --max-protocol P       highest dialect (default SMB3_11)\n"
     "  --signing MODE         off, if-supported (default) or required\n"
     "  --encrypt MODE         off (default), if-supported or required\n"
+    "  --cipher NAME          preferred cipher: AES-128-GCM AES-128-CCM AES-256-GCM AES-256-CCM\n"
+    "  --netbios              NetBIOS session service (port 139 unless -p or the URL says)\n"
     "  --timeout SECONDS      connect, authentication and per-request timeout\n"
     "  -q                     no progress bar\n"
     "  --json                 JSON output (ls, stat, getacl, shares, snapshots)\n"
@@ -127,7 +129,7 @@ static const char help_text[] =
 enum {
     ID_USER, ID_DOMAIN, ID_NOPASS, ID_AUTHFILE, ID_PORT, ID_MINPROTO, ID_MAXPROTO, ID_SIGNING,
     ID_ENCRYPT, ID_TIMEOUT, ID_QUIET, ID_JSON, ID_HELP, ID_VERSION, ID_OFFSET, ID_LENGTH, ID_APPEND,
-    ID_RECURSIVE, ID_REPLACE, ID_SNAPSHOT
+    ID_RECURSIVE, ID_REPLACE, ID_SNAPSHOT, ID_NETBIOS, ID_CIPHER
 };
 
 typedef struct opt_def {
@@ -148,7 +150,26 @@ static const opt_def opt_defs[] = {
     {"offset", 0, 1, ID_OFFSET},       {"length", 0, 1, ID_LENGTH},
     {"append", 0, 0, ID_APPEND},       {NULL, 'r', 0, ID_RECURSIVE},
     {"replace", 0, 0, ID_REPLACE},     {"snapshot", 0, 1, ID_SNAPSHOT},
+    {"netbios", 0, 0, ID_NETBIOS},     {"cipher", 0, 1, ID_CIPHER},
 };
+
+int cli_port(const cli_opts *o, int url_port)
+{
+    if (url_port) return url_port;
+    return o->netbios && !o->port_set ? 139 : o->port;
+}
+
+static int parse_cipher(const char *s, uint16_t *out)
+{
+    static const struct {
+        const char *name;
+        uint16_t c;
+    } map[] = {{"AES-128-GCM", ASMB_CIPHER_AES_128_GCM}, {"AES-128-CCM", ASMB_CIPHER_AES_128_CCM},
+               {"AES-256-GCM", ASMB_CIPHER_AES_256_GCM}, {"AES-256-CCM", ASMB_CIPHER_AES_256_CCM}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcasecmp(s, map[i].name)) return *out = map[i].c, 0;
+    return -1;
+}
 
 static const opt_def *find_long(const char *name, size_t len)
 {
@@ -275,6 +296,11 @@ static int apply_value(cli_opts *o, const opt_def *d, const char *opt, char *v)
     case ID_PORT:
         if (parse_u64(v, 65535, &n) || n == 0) return bad_value(opt, v, "a port 1-65535");
         o->port = (int)n;
+        o->port_set = 1;
+        return CLI_OK;
+    case ID_CIPHER:
+        if (parse_cipher(v, &o->cipher))
+            return bad_value(opt, v, "AES-128-GCM, AES-128-CCM, AES-256-GCM or AES-256-CCM");
         return CLI_OK;
     case ID_MINPROTO:
     case ID_MAXPROTO:
@@ -317,6 +343,7 @@ static int apply_flag(cli_opts *o, const opt_def *d)
     case ID_APPEND: o->seen |= OPT_APPEND; break;
     case ID_RECURSIVE: o->seen |= OPT_RECURSIVE; break;
     case ID_REPLACE: o->seen |= OPT_REPLACE; break;
+    case ID_NETBIOS: o->netbios = 1; break;
     }
     return CLI_OK;
 }
