@@ -323,6 +323,138 @@ static void test_compound_request(void)
     finish(c);
 }
 
+/* Feeds one reply message with a body (the header is built here). */
+static void feed_body(asmb_conn *c, uint16_t cmd, uint64_t id, uint32_t status,
+                      const uint8_t *body, size_t blen)
+{
+    uint8_t *m = calloc(1, 4 + 64 + blen);
+    asmb_smb2_hdr h = {0};
+    h.command = cmd;
+    h.msg_id = id;
+    h.status = status;
+    h.credits = 1;
+    h.flags = SMB2_FLAGS_SERVER_TO_REDIR;
+    h.session_id = c->session_id;
+    asmb__hdr_encode(m + 4, &h);
+    memcpy(m + 68, body, blen);
+    size_t n = 64 + blen, len;
+    m[1] = (uint8_t)(n >> 16);
+    m[2] = (uint8_t)(n >> 8);
+    m[3] = (uint8_t)n;
+    memcpy(asmb__eng_rx_space(c, &len), m, 4 + n);
+    asmb__eng_rx_done(c, 4 + n);
+    asmb__conn_dispatch(c);
+    free(m);
+}
+
+/* A CREATE response (2.2.14) for a file of eof bytes. */
+static void create_body(uint8_t b[89], uint64_t eof)
+{
+    memset(b, 0, 89);
+    asmb_st16(b, 89);
+    asmb_st64(b + 48, eof);
+    asmb_st64(b + 64, 0x1111); /* FileId */
+}
+
+typedef struct sinkbuf {
+    uint8_t data[16384];
+    size_t n;
+} sinkbuf;
+static int sink_put(void *arg, const void *p, size_t n)
+{
+    sinkbuf *s = arg;
+    if (s->n + n > sizeof s->data) return -1;
+    memcpy(s->data + s->n, p, n);
+    s->n += n;
+    return 0;
+}
+
+/* READs answered in reverse order still reach the sink in file order. */
+static void test_reads_reordered(void)
+{
+    asmb_config cfg;
+    asmb_conn *c = ready_conn(100);
+    c->cfg.io_size = 4096; /* the smallest request size: 3 READs for this file */
+    c->cfg.io_window = 3;
+    c->server_caps = SMB2_GLOBAL_CAP_LARGE_MTU;
+    (void)cfg;
+    add_tree(c, "share", 9);
+    sinkbuf out = {{0}, 0};
+    asmb_sink sink = {sink_put, &out, -1};
+    asmb_deferred *d;
+    seen s = {0};
+    CHECK_EQ_INT(asmb_retrieve_file(c, "share", "f.bin", &sink, NULL, &d), 0);
+    asmb_deferred_then(d, on_ok, on_err, &s);
+    uint64_t id[8];
+    uint16_t cmd[8];
+    CHECK_EQ_INT(take(c, id, cmd, NULL), 1);
+    CHECK_EQ_INT(cmd[0], SMB2_CREATE);
+    uint8_t cb[89];
+    enum { EOF_ = 2 * 4096 + 1000 };
+    create_body(cb, EOF_);
+    feed_body(c, SMB2_CREATE, id[0], 0, cb, sizeof cb);
+    CHECK_EQ_INT(take(c, id, cmd, NULL), 3); /* the whole window at once */
+    for (int i = 0; i < 3; i++) CHECK_EQ_INT(cmd[i], SMB2_READ);
+    static uint8_t rb[16 + 4096];
+    for (int i = 2; i >= 0; i--) { /* last first */
+        size_t n = i == 2 ? 1000 : 4096;
+        memset(rb, 0, sizeof rb);
+        asmb_st16(rb, 17);
+        rb[2] = 64 + 16; /* DataOffset */
+        asmb_st32(rb + 4, (uint32_t)n);
+        for (size_t k = 0; k < n; k++) rb[16 + k] = (uint8_t)((size_t)i * 4096 + k);
+        feed_body(c, SMB2_READ, id[i], 0, rb, 16 + n);
+        CHECK_EQ_INT(out.n, i == 0 ? EOF_ : 0); /* nothing until the first one is in */
+    }
+    int in_order = out.n == EOF_;
+    for (size_t k = 0; k < out.n; k++) in_order &= out.data[k] == (uint8_t)k;
+    CHECK(in_order);
+    CHECK_EQ_INT(take(c, id, cmd, NULL), 1);
+    CHECK_EQ_INT(cmd[0], SMB2_CLOSE);
+    uint8_t clb[60] = {0};
+    asmb_st16(clb, 60);
+    feed_body(c, SMB2_CLOSE, id[0], 0, clb, sizeof clb);
+    CHECK_EQ_INT(s.ok, 1);
+    finish(c);
+}
+
+/* A compound chain whose middle request fails: that status is reported and
+ * the chain's own CLOSE closed the handle (no extra CLOSE goes out). */
+static void test_compound_middle_fails(void)
+{
+    asmb_conn *c = ready_conn(10);
+    add_tree(c, "share", 7);
+    asmb_deferred *d;
+    seen s = {0};
+    CHECK_EQ_INT(asmb_delete_directory(c, "share", "full", NULL, &d), 0);
+    asmb_deferred_then(d, on_ok, on_err, &s);
+    uint64_t id[4];
+    uint16_t cmd[4];
+    asmb_frame *f = asmb__eng_take_output(c);
+    CHECK(f && !f->next);
+    const uint8_t *m = f->data + f->off + 4;
+    for (int i = 0; i < 3; i++) {
+        id[i] = asmb_le64(m + 24);
+        cmd[i] = asmb_le16(m + 12);
+        m += asmb_le32(m + 20);
+    }
+    asmb__frame_free(f);
+    CHECK_EQ_INT(cmd[1], SMB2_SET_INFO);
+    uint8_t cb[89];
+    create_body(cb, 0);
+    feed_body(c, SMB2_CREATE, id[0], 0, cb, sizeof cb);
+    feed(c, SMB2_SET_INFO, id[1], 0xC0000101, 1, 0, 0); /* STATUS_DIRECTORY_NOT_EMPTY */
+    CHECK_EQ_INT(s.failed, 1);
+    CHECK_EQ_INT(s.code, ASMB_EFAILURE);
+    uint8_t clb[60] = {0};
+    asmb_st16(clb, 60);
+    feed_body(c, SMB2_CLOSE, id[2], 0, clb, sizeof clb);
+    CHECK_EQ_INT(take(c, NULL, NULL, NULL), 0); /* no orphan CLOSE: the chain closed it */
+    CHECK_EQ_INT(s.failed + s.ok, 1);
+    CHECK_EQ_INT(c->npending, 0);
+    finish(c);
+}
+
 int main(void)
 {
     uv_loop_init(&loop);
@@ -332,6 +464,8 @@ int main(void)
     test_hostile();
     test_compound_reply();
     test_compound_request();
+    test_reads_reordered();
+    test_compound_middle_fails();
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     TEST_DONE();
 }
