@@ -273,7 +273,9 @@ typedef struct asmb_sink {
 
 /* Where stored bytes come from: read() returns bytes placed in buf (0 = end,
  * negative = abort with ASMB_ELOCAL) or, when read is NULL, the file
- * descriptor fd. */
+ * descriptor fd. The first read may happen inside the store call itself
+ * (when the share is already connected: a small file then goes in one
+ * compound round trip); later ones run from the loop. */
 typedef struct asmb_source {
     long (*read)(void *arg, void *buf, size_t len);
     void *arg;

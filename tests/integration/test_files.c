@@ -1877,7 +1877,27 @@ static void test_callback_children(void)
     run_child(CHILD_FREE_IN_SINK, CANCEL_FILE, "asmb_conn_free from inside the sink");
 }
 
-static void test_cancel(asmb_conn *c)
+static void test_cancel_on(asmb_conn *c);
+
+/* On a connection of its own with small requests, one at a time: a 48 MiB
+ * transfer then takes hundreds of round trips, so a cancel "while data flows"
+ * lands mid-transfer however fast the machine (with the default 4 MiB × 2,
+ * one loop turn can carry the whole file). */
+static void test_cancel(asmb_conn *shared)
+{
+    (void)shared;
+    asmb_config cfg;
+    t_config(&cfg);
+    cfg.io_size = 65536;
+    cfg.io_window = 1;
+    conn_events e;
+    asmb_conn *c = t_connect(loop, &cfg, &e);
+    CHECK_EQ_INT(e.auth_ok, 1);
+    if (e.auth_ok) test_cancel_on(c);
+    free_side(c);
+}
+
+static void test_cancel_on(asmb_conn *c)
 {
     const char *path = CANCEL_FILE;
     const size_t size = CANCEL_SIZE;
