@@ -155,7 +155,7 @@ static void fail_proto(shares_op *op, const char *detail)
 
 /* ---- the pipe ---- */
 
-static void on_pipe_bytes(shares_op *op, const uint8_t *p, size_t n);
+static void on_pipe_bytes(shares_op *op, const uint8_t *p, size_t n, int more);
 
 static int transceive_encode(asmb_req *r, asmb_wr *w)
 {
@@ -191,7 +191,7 @@ static void transceive_reply(asmb_req *r, const asmb_reply *rep)
         return;
     }
     asmb_wr_free(&op->tx);
-    on_pipe_bytes(op, out, n);
+    on_pipe_bytes(op, out, n, asmb__ntstatus_of(rep) == ASMB_STATUS_BUFFER_OVERFLOW);
 }
 
 static void transceive(shares_op *op)
@@ -222,7 +222,7 @@ static void read_reply(asmb_req *r, const asmb_reply *rep)
         fail_proto(op, "empty read from the pipe before the end of the DCE/RPC reply");
         return;
     }
-    on_pipe_bytes(op, data, n);
+    on_pipe_bytes(op, data, n, asmb__ntstatus_of(rep) == ASMB_STATUS_BUFFER_OVERFLOW);
 }
 
 static void read_more(shares_op *op)
@@ -298,7 +298,9 @@ static void on_stub(shares_op *op)
     asmb__fop_complete(&op->f);
 }
 
-static void on_pipe_bytes(shares_op *op, const uint8_t *p, size_t n)
+/* more: the server said the pipe message goes on (STATUS_BUFFER_OVERFLOW);
+ * otherwise a PDU cut short is a lie about its length, not data to wait for. */
+static void on_pipe_bytes(shares_op *op, const uint8_t *p, size_t n, int more)
 {
     op->total += n;
     if (op->total > MAX_PIPE_BYTES) {
@@ -316,6 +318,10 @@ static void on_pipe_bytes(shares_op *op, const uint8_t *p, size_t n)
         size_t left = op->rx.len - pos, fl = asmb__rpc_frag_length(pdu, left);
         if (fl == 0) {
             fail_proto(op, "not a DCE/RPC PDU");
+            return;
+        }
+        if (fl > left && !more) {
+            fail_proto(op, "a DCE/RPC fragment longer than the pipe message");
             return;
         }
         if (fl > left) break; /* the rest is still in the pipe */

@@ -221,6 +221,37 @@ static void test_drop_mid_reply(void)
     fs_stop(fs);
 }
 
+/* A DCE/RPC fragment whose length field lies (here: longer than the data
+ * the IOCTL returned): list_shares fails cleanly with a protocol error. The
+ * proxy flips the low byte of frag_length in the second IOCTL reply: Samba
+ * first sends an interim STATUS_PENDING one; then comes the BIND_ACK
+ * (64-byte header + 48-byte IOCTL body, then the PDU). Should no interim
+ * come, the flip lands in the NetrShareEnum reply's PDU: the same lie. */
+static void test_bad_rpc_fragment(void)
+{
+    faultsrv *fs = fs_start(it_port());
+    fs_rule_cmd(fs, 0x0B /* IOCTL */, 1, FS_CORRUPT, 64 + 48 + 8);
+    conn_events e;
+    asmb_conn *c = proxied(fs, &e, ASMB_OFF); /* unsigned: the parser sees the bytes */
+    asmb_deferred *d;
+    outcome o = {0};
+    CHECK_EQ_INT(asmb_list_shares(c, NULL, &d), 0);
+    asmb_deferred_then(d, t_cb, t_eb, &o);
+    run_until(loop, &o.calls, 5000);
+    CHECK_EQ_INT(o.failed, 1);
+    CHECK_EQ_INT(o.f.code, ASMB_EPROTO);
+    if (o.f.code != ASMB_EPROTO) fprintf(stderr, "  list_shares: %d calls: %s\n", o.calls, o.msg);
+    /* the connection itself is fine: the next listing goes through */
+    fs_clear_rules(fs);
+    outcome ok = {0};
+    CHECK_EQ_INT(asmb_list_shares(c, NULL, &d), 0);
+    asmb_deferred_then(d, t_cb, t_eb, &ok);
+    run_until(loop, &ok.calls, 5000);
+    CHECK_EQ_INT(ok.ok, 1);
+    t_free(loop, c);
+    fs_stop(fs);
+}
+
 /* NetBIOS: Samba answers any called name, so a refusal (negative session
  * response, RFC 1002 4.3.4) comes from the fake server. */
 static void test_netbios_negative(void)
@@ -255,6 +286,7 @@ int main(void)
     test_corrupt_signed();
     test_corrupt_encrypted();
     test_netbios_negative();
+    test_bad_rpc_fragment();
     test_unknown_msg_id();
     test_drop_mid_reply();
     CHECK_EQ_INT(uv_loop_close(loop), 0);
