@@ -294,13 +294,14 @@ int asmb__fop_send(asmb_fop *f, uint16_t command, uint16_t charge,
     return asmb__fop_send_sized(f, command, charge, 0, encode, on_reply, data);
 }
 
-int asmb__fop_send_sized(asmb_fop *f, uint16_t command, uint16_t charge, size_t size_hint,
+/* A request owned by f, listed for cancel and counted until its reply or
+ * failure; not submitted yet. */
+static asmb_req *own_req(asmb_fop *f, uint16_t command, uint16_t charge,
                          int (*encode)(asmb_req *, asmb_wr *),
                          void (*on_reply)(asmb_req *, const asmb_reply *), void *data)
 {
     asmb_req *r = asmb__req_new(f->c, command, f);
-    if (!r) return ASMB_ENOMEM;
-    r->size_hint = size_hint;
+    if (!r) return NULL;
     r->credit_charge = charge ? charge : 1;
     r->tree_id = f->tree_id;
     r->encode = encode;
@@ -311,6 +312,16 @@ int asmb__fop_send_sized(asmb_fop *f, uint16_t command, uint16_t charge, size_t 
     if (f->reqs) f->reqs->oprev = r;
     f->reqs = r;
     f->refs++;
+    return r;
+}
+
+int asmb__fop_send_sized(asmb_fop *f, uint16_t command, uint16_t charge, size_t size_hint,
+                         int (*encode)(asmb_req *, asmb_wr *),
+                         void (*on_reply)(asmb_req *, const asmb_reply *), void *data)
+{
+    asmb_req *r = own_req(f, command, charge, encode, on_reply, data);
+    if (!r) return ASMB_ENOMEM;
+    r->size_hint = size_hint;
     asmb__req_submit(r, f->timeout_ms);
     return 0;
 }
@@ -441,21 +452,6 @@ static void chain_create_reply(asmb_req *r, const asmb_reply *rep)
     f->created = cr;
 }
 
-static asmb_req *chain_req(asmb_fop *f, uint16_t cmd, int (*encode)(asmb_req *, asmb_wr *),
-                           void (*on_reply)(asmb_req *, const asmb_reply *))
-{
-    asmb_req *r = asmb__req_new(f->c, cmd, f);
-    if (!r) return NULL;
-    r->tree_id = f->tree_id;
-    r->encode = encode;
-    r->on_reply = on_reply;
-    r->on_fail = fop_req_fail;
-    r->onext = f->reqs;
-    if (f->reqs) f->reqs->oprev = r;
-    f->reqs = r;
-    f->refs++;
-    return r;
-}
 
 static void send_chain(asmb_fop *f)
 {
@@ -465,14 +461,13 @@ static void send_chain(asmb_fop *f)
     f->x_done = f->x_cmd == 0;
     asmb_req *rs[3];
     int n = 0;
-    rs[n++] = chain_req(f, SMB2_CREATE, create_encode, chain_create_reply);
+    rs[n++] = own_req(f, SMB2_CREATE, 1, create_encode, chain_create_reply, NULL);
     if (rs[0]) rs[0]->on_late = create_late;
     if (f->x_cmd) {
-        rs[n] = chain_req(f, f->x_cmd, f->x_encode, f->x_reply);
-        if (rs[n]) rs[n]->data = f->x_data;
+        rs[n] = own_req(f, f->x_cmd, 1, f->x_encode, f->x_reply, f->x_data);
         n++;
     }
-    rs[n++] = chain_req(f, SMB2_CLOSE, close_encode, close_reply);
+    rs[n++] = own_req(f, SMB2_CLOSE, 1, close_encode, close_reply, NULL);
     for (int i = 0; i < n; i++) {
         if (rs[i]) continue;
         for (int j = 0; j < n; j++) { /* out of memory: none goes */
@@ -510,20 +505,12 @@ static void tree_ready(asmb_conn *c, asmb_tree *t, const asmb_failure *fail, voi
         send_chain(f);
         return;
     }
-    asmb_req *r = asmb__req_new(f->c, SMB2_CREATE, f);
+    asmb_req *r = own_req(f, SMB2_CREATE, 1, create_encode, create_reply, NULL);
     if (!r) {
         asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
         return;
     }
-    r->tree_id = f->tree_id;
-    r->encode = create_encode;
-    r->on_reply = create_reply;
-    r->on_fail = fop_req_fail;
     r->on_late = create_late;
-    r->onext = f->reqs;
-    if (f->reqs) f->reqs->oprev = r;
-    f->reqs = r;
-    f->refs++;
     asmb__req_submit(r, f->timeout_ms);
 }
 
