@@ -7,6 +7,7 @@
 
 #include "deferred.h"
 #include "loop/uv_transport.h"
+#include "log.h"
 #include "mem.h"
 #include "ntstatus.h"
 
@@ -114,10 +115,9 @@ static void conn_destroy(asmb_conn *c)
     asmb__free(c);
 }
 
-ASMB_API asmb_conn *asmb_conn_new(uv_loop_t *loop, const asmb_config *cfg,
-                                  const asmb_handlers *handlers, void *arg)
+/* A connection without a transport yet; NULL when out of memory or cfg is bad. */
+asmb_conn *asmb__conn_create(const asmb_config *cfg, const asmb_handlers *handlers, void *arg)
 {
-    if (!loop) return NULL;
     asmb_conn *c = asmb__calloc(1, sizeof *c);
     if (!c) return NULL;
     c->refs = 1; /* the caller's */
@@ -126,7 +126,21 @@ ASMB_API asmb_conn *asmb_conn_new(uv_loop_t *loop, const asmb_config *cfg,
     c->ev_disconnected.kind = ASMB_EV_DISCONNECTED;
     if (handlers) c->handlers = *handlers;
     c->arg = arg;
-    if (copy_config(c, cfg) || !(c->crypto = asmb__crypto_new()) || asmb__uv_attach(c, loop)) {
+    if (copy_config(c, cfg) || !(c->crypto = asmb__crypto_new())) {
+        conn_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+void asmb__conn_destroy(asmb_conn *c) { conn_destroy(c); }
+
+ASMB_API asmb_conn *asmb_conn_new(uv_loop_t *loop, const asmb_config *cfg,
+                                  const asmb_handlers *handlers, void *arg)
+{
+    if (!loop) return NULL;
+    asmb_conn *c = asmb__conn_create(cfg, handlers, arg);
+    if (c && asmb__uv_attach(c, loop)) {
         conn_destroy(c);
         return NULL;
     }
@@ -137,15 +151,18 @@ ASMB_API int asmb_conn_connect(asmb_conn *c, const char *host, int port)
 {
     if (!c || !host || !*host || port <= 0 || port > 65535) return ASMB_EINVAL;
     if (c->state != ASMB_ST_IDLE || c->user_gone) return ASMB_EALREADY;
+    asmb__thread_bind(c); /* from here on, this thread drives it */
     c->host = asmb__strdup(host);
     if (!c->host) return ASMB_ENOMEM;
-    int rc = asmb__uv_connect(c, host, port);
+    int rc = c->tp->connect(c, host, port);
     if (rc) {
         asmb__free(c->host);
         c->host = NULL;
         return rc;
     }
     c->state = ASMB_ST_CONNECTING;
+    ASMB_LOG(c, ASMB_LOG_INFO, "connecting to %s port %d%s", host, port,
+             c->cfg.netbios ? " (NetBIOS session service)" : "");
     c->tp->clock(c);
     c->phase_deadline = c->now + c->cfg.connect_timeout_ms;
     c->tp->rearm(c);
@@ -154,7 +171,9 @@ ASMB_API int asmb_conn_connect(asmb_conn *c, const char *host, int port)
 
 ASMB_API void asmb_conn_close(asmb_conn *c)
 {
-    if (!c || c->state == ASMB_ST_IDLE || c->state == ASMB_ST_DEAD) return;
+    if (!c) return;
+    ASMB_THREAD_CHECK(c, "asmb_conn_close");
+    if (c->state == ASMB_ST_IDLE || c->state == ASMB_ST_DEAD) return;
     if (c->state == ASMB_ST_READY) {
         /* Polite goodbye, best effort: written before the socket closes. */
         c->state = ASMB_ST_CLOSING;
@@ -167,10 +186,30 @@ ASMB_API void asmb_conn_close(asmb_conn *c)
 ASMB_API void asmb_conn_free(asmb_conn *c)
 {
     if (!c || c->user_gone) return;
+    ASMB_THREAD_CHECK(c, "asmb_conn_free");
     asmb_conn_close(c);
     c->user_gone = 1;
+    if (c->tp && c->tp->on_free) c->tp->on_free(c);
     asmb__conn_unref(c);
 }
+
+void asmb__thread_bind(asmb_conn *c)
+{
+    c->owner = uv_thread_self();
+    c->has_owner = 1;
+}
+
+#ifndef NDEBUG
+void asmb__thread_check(const asmb_conn *c, const char *what)
+{
+    uv_thread_t me = uv_thread_self();
+    if (!c->has_owner || uv_thread_equal(&me, &c->owner)) return;
+    fprintf(stderr, "asmb: %s called on a thread other than the connection's; a connection "
+                    "and its deferreds are used from the thread that runs their loop only\n",
+            what);
+    abort();
+}
+#endif
 
 void asmb__conn_ref(asmb_conn *c) { c->refs++; }
 
@@ -182,7 +221,7 @@ void asmb__conn_unref(asmb_conn *c)
     }
     /* Only the transport's reference left: let it close its handles; it
      * drops that last reference from its close callback. */
-    if (c->refs == 1 && c->user_gone && !c->ev_head && c->tp) asmb__uv_release(c);
+    if (c->refs == 1 && c->user_gone && !c->ev_head && c->tp) c->tp->release(c);
 }
 
 void asmb__conn_post(asmb_conn *c, asmb_evnode *ev)
@@ -236,6 +275,8 @@ void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt,
     asmb__failure_set(&c->disc_failure, code, ntstatus, "%s", text);
     c->state = ASMB_ST_DEAD;
     c->phase_deadline = 0;
+    ASMB_LOG(c, code == ASMB_ECLOSED ? ASMB_LOG_INFO : ASMB_LOG_ERROR, "connection ended: %s (%s)",
+             c->disc_failure.text, asmb_err_name(code));
     /* Authentication began on an open connection and did not finish. */
     if ((was == ASMB_ST_NEGOTIATE || was == ASMB_ST_SESSION) && code != ASMB_ECLOSED) {
         asmb__failure_set(&c->auth_failure, code, ntstatus, "%s", c->disc_failure.text);
@@ -256,6 +297,7 @@ void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt,
 
 int asmb__conn_check_ready(const asmb_conn *c)
 {
+    ASMB_THREAD_CHECK(c, "an operation");
     if (c->state == ASMB_ST_READY) return 0;
     return c->state == ASMB_ST_DEAD || c->state == ASMB_ST_CLOSING || c->user_gone
                ? ASMB_ENOTCONN

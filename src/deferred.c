@@ -5,7 +5,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "log.h"
 #include "mem.h"
 
 asmb_deferred *asmb__deferred_new(asmb_conn *c)
@@ -16,6 +18,8 @@ asmb_deferred *asmb__deferred_new(asmb_conn *c)
     d->conn = c;
     d->refs = 1;
     d->lib_ref = 1;
+    d->pairs = d->first_pairs;
+    d->cap = ASMB_ARRAY_LEN(d->first_pairs);
     asmb__conn_ref(c);
     return d;
 }
@@ -23,7 +27,7 @@ asmb_deferred *asmb__deferred_new(asmb_conn *c)
 static void deferred_free(asmb_deferred *d)
 {
     if (d->result_free) d->result_free(d->result);
-    asmb__free(d->pairs);
+    if (d->pairs != d->first_pairs) asmb__free(d->pairs);
     asmb_conn *c = d->conn;
     asmb__free(d);
     asmb__conn_unref(c);
@@ -33,6 +37,9 @@ void asmb__deferred_discard(asmb_deferred *d) { deferred_free(d); }
 
 static void fire(asmb_deferred *d, int state)
 {
+    if (state == ASMB_DEFERRED_FAILED)
+        ASMB_LOG(d->conn, ASMB_LOG_DEBUG, "operation failed: %s (%s)", d->failure.text,
+                 asmb_err_name(d->failure.f.code));
     d->state = state;
     d->cancel = NULL;
     d->op = NULL;
@@ -91,10 +98,13 @@ void asmb__deferred_deliver(asmb_deferred *d)
 ASMB_API int asmb_deferred_then(asmb_deferred *d, asmb_callback cb, asmb_errback eb, void *arg)
 {
     if (!d) return ASMB_EINVAL;
+    ASMB_THREAD_CHECK(d->conn, "asmb_deferred_then");
     if (d->npairs == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 2;
-        asmb_pair *p = asmb__realloc(d->pairs, cap * sizeof *p);
+        size_t cap = d->cap * 2;
+        int first = d->pairs == d->first_pairs;
+        asmb_pair *p = asmb__realloc(first ? NULL : d->pairs, cap * sizeof *p);
         if (!p) return ASMB_ENOMEM;
+        if (first) memcpy(p, d->pairs, d->npairs * sizeof *p);
         d->pairs = p;
         d->cap = cap;
     }
@@ -106,6 +116,7 @@ ASMB_API int asmb_deferred_then(asmb_deferred *d, asmb_callback cb, asmb_errback
 ASMB_API int asmb_deferred_cancel(asmb_deferred *d)
 {
     if (!d) return ASMB_EINVAL;
+    ASMB_THREAD_CHECK(d->conn, "asmb_deferred_cancel");
     if (d->state != ASMB_DEFERRED_PENDING) return ASMB_EALREADY;
     void (*cancel)(void *) = d->cancel;
     void *op = d->op;

@@ -15,8 +15,11 @@ struct asmb_deferred {
     int refs;        /* the library's (until first delivery) + the caller's */
     int state;       /* ASMB_DEFERRED_* */
     int lib_ref;     /* the library still holds its reference */
-    asmb_pair *pairs;
+    asmb_pair *pairs;         /* first_pairs until more are attached */
     size_t npairs, cap, next; /* next = first pair not run yet */
+    /* Room for the usual pairs, so that attaching them can't run out of
+     * memory and leave an operation nobody hears from. */
+    asmb_pair first_pairs[2];
     asmb_failure_buf failure;
     void *result;
     void (*result_free)(void *);

@@ -95,6 +95,7 @@ ASMB_API asmb_sync *asmb_sync_connect(const char *host, int port, const asmb_con
 ASMB_API void asmb_sync_close(asmb_sync *s)
 {
     if (!s) return;
+    asmb__thread_bind(s->c); /* a handle may move between threads between calls */
     asmb_conn_close(s->c);
     destroy(s);
 }
@@ -127,7 +128,7 @@ static int wait(asmb_sync *s, int rc, asmb_deferred *d, asmb_error *err, const c
 
 #define SYNC_CALL(s, err, what, call)                       \
     asmb_deferred *d = NULL;                                \
-    int rc = (s) ? (call) : ASMB_EINVAL;                    \
+    int rc = (s) ? (asmb__thread_bind(s->c), (call)) : ASMB_EINVAL; \
     rc = wait((s), rc, d, (err), (what));                   \
     if (rc) return rc
 

@@ -7,7 +7,8 @@
 #   3. ASan+UBSan build: the whole suite again
 #   4. valgrind memcheck: the whole suite again, zero errors and zero leaks
 #   5. every libFuzzer harness for a bounded time (ASMB_FUZZ_SECONDS, 10)
-# Set ASMB_SKIP="asan valgrind fuzz" to skip stages while developing.
+# Set ASMB_SKIP="docs asan valgrind fuzz" to skip stages while developing (docs: the
+# doxygen API reference check after the install one).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 skip=" ${ASMB_SKIP:-} "
@@ -37,6 +38,12 @@ echo "== exported symbols: $(nm -D --defined-only "$root/build/libasmb.so" | wc 
 suite "$root/build" "release build"
 echo "== install"
 "$root/tests/install/check.sh" "$root/build"
+if [[ $skip != *" docs "* ]]; then
+  # Every public declaration documented, no broken doc comment (docs/Doxyfile
+  # fails on any warning); HTML in build/docs/html.
+  echo "== API reference (doxygen)"
+  (cd "$root" && doxygen docs/Doxyfile)
+fi
 
 if [[ $skip != *" asan "* ]]; then
   # ASMB_FUZZ adds ctest replays of every committed fuzz corpus and regression input.

@@ -397,7 +397,7 @@ static int derive_keys(asmb_ntlm *n)
     if (!rc) {
         n->seal_c2s = asmb__rc4_new(n->c, seal_c2s, 16);
         n->seal_s2c = asmb__rc4_new(n->c, seal_s2c, 16);
-        if (!n->seal_c2s || !n->seal_s2c) rc = ASMB_ECRYPTO;
+        if (!n->seal_c2s || !n->seal_s2c) rc = ASMB_ENOMEM; /* the keys are valid */
     }
     OPENSSL_cleanse(seal_c2s, 16);
     OPENSSL_cleanse(seal_s2c, 16);

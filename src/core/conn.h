@@ -106,6 +106,15 @@ typedef struct asmb_transport_ops {
     void (*schedule)(asmb_conn *c);   /* events wait for delivery */
     void (*shutdown)(asmb_conn *c);   /* flush what is queued, then close the socket */
     void (*clock)(asmb_conn *c);      /* refresh c->now and c->unix_ms */
+    /* Resolve host and start connecting; 0 or a negative code (then nothing
+     * else happens). The outcome arrives as asmb__eng_start or conn_fail. */
+    int (*connect)(asmb_conn *c, const char *host, int port);
+    /* The caller is gone and nothing is left to deliver: close the socket
+     * and handles, then drop the transport's reference (c->tp = NULL). */
+    void (*release)(asmb_conn *c);
+    /* asmb_conn_free was called (before release): an adapter that the
+     * caller stops driving delivers what is left now. */
+    void (*on_free)(asmb_conn *c);
 } asmb_transport_ops;
 
 /* An outgoing frame: a 4-byte transport header and one SMB2 message (or a
@@ -172,6 +181,12 @@ struct asmb_conn {
     size_t npending;
     asmb_req *t_head, *t_tail; /* by deadline, earliest first */
     asmb_tree *trees;
+    /* File operations (src/ops/fileop.c): how many are admitted to send, and
+     * those waiting for a slot, FIFO. A waiting one holds no buffers. */
+    unsigned fop_active;
+    int fop_admitting;
+    struct asmb_fop *fop_wait_head, *fop_wait_tail;
+    uint64_t fop_moved; /* engine clock of the last admission */
 
     /* output */
     asmb_frame *out_head, *out_tail;
@@ -192,9 +207,29 @@ struct asmb_conn {
     /* transport */
     const asmb_transport_ops *tp;
     void *tp_data;
+
+    /* The thread that drives the connection, bound by asmb_conn_connect
+     * (debug builds check every public call against it). */
+    uv_thread_t owner;
+    int has_owner;
 };
 
+/* ---- thread rules ---- */
+void asmb__thread_bind(asmb_conn *c);
+/* Debug builds: abort with a message when called off the owner thread. */
+#ifndef NDEBUG
+void asmb__thread_check(const asmb_conn *c, const char *what);
+#define ASMB_THREAD_CHECK(c, what) asmb__thread_check((c), (what))
+#else
+#define ASMB_THREAD_CHECK(c, what) ((void)0)
+#endif
+
 /* ---- lifetime ---- */
+/* A connection without a transport (the caller attaches one); NULL on a bad
+ * config or out of memory. asmb__conn_destroy frees one that never got a
+ * transport. */
+asmb_conn *asmb__conn_create(const asmb_config *cfg, const asmb_handlers *h, void *arg);
+void asmb__conn_destroy(asmb_conn *c);
 void asmb__conn_ref(asmb_conn *c);
 void asmb__conn_unref(asmb_conn *c);
 /* Queue an event node for delivery from the loop. */

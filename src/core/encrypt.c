@@ -22,8 +22,10 @@ int asmb__enc_setup(asmb_conn *c)
 {
     c->enc = asmb__aead_new(c->crypto, c->cipher, c->enc_key, 1);
     c->dec = asmb__aead_new(c->crypto, c->cipher, c->dec_key, 0);
-    if (!c->enc || !c->dec || asmb__random(c->crypto, c->nonce_salt, sizeof c->nonce_salt))
-        return ASMB_ECRYPTO;
+    /* The cipher is one we offered and the default provider has: no
+     * object means no memory. */
+    if (!c->enc || !c->dec) return ASMB_ENOMEM;
+    if (asmb__random(c->crypto, c->nonce_salt, sizeof c->nonce_salt)) return ASMB_ECRYPTO;
     return 0;
 }
 

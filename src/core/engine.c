@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
 #include "conn.h"
@@ -244,6 +245,7 @@ static int send_one(asmb_conn *c, asmb_req *head)
         int enc = 0;
         rc = asmb__session_outgoing(c, w.data + start[i], start[i + 1] - start[i], &enc);
         encrypt |= enc;
+        asmb__log_hdr(c, "send", &h, enc);
     }
     if (!rc) rc = emit(c, &w, encrypt);
     if (rc) {
@@ -283,8 +285,20 @@ static void drop_queued(asmb_conn *c, asmb_req *head, int code)
 /* Sends queued requests (or chains) while the grant covers them, in FIFO order. */
 static void pump(asmb_conn *c)
 {
-    while (c->q_head && c->state != ASMB_ST_DEAD && c->credits >= chain_charge(c->q_head)) {
+    while (c->q_head && c->state != ASMB_ST_DEAD) {
         asmb_req *r = c->q_head;
+        if (c->credits < chain_charge(r)) {
+            /* Credits come only with replies (3.2.5.1.4): with none
+             * outstanding, a chain charging more than the server left us
+             * (it may keep the grant that small, 3.3.1.2) can never go. It
+             * fails rather than hold the queue behind it until every
+             * deadline passes. No credit at all is the server's fault,
+             * handled where the last reply comes (handle_message). */
+            if (c->inflight || !c->credits) break;
+            queue_del(c, r);
+            drop_queued(c, r, ASMB_ENOTSUP);
+            continue;
+        }
         queue_del(c, r);
         int rc = send_one(c, r);
         if (rc) drop_queued(c, r, rc);
@@ -406,11 +420,24 @@ static int handle_message(asmb_conn *c, const uint8_t *msg, size_t len, int encr
         asmb__conn_fail(c, ASMB_EPROTO, 0, "malformed SMB2 header from the server");
         return -1;
     }
+    asmb__log_hdr(c, "recv", &h, encrypted);
     if (h.msg_id == UINT64_MAX && h.command == SMB2_OPLOCK_BREAK) return 0; /* no oplocks asked */
     asmb_req *r = pending_find(c, h.msg_id);
     if (!r || r->command != h.command) {
         asmb__conn_fail(c, ASMB_EPROTO, 0, "reply for unknown message id %llu (command %u)",
                         (unsigned long long)h.msg_id, h.command);
+        return -1;
+    }
+    /* One session per connection: once it exists, a reply for another one
+     * is not ours (3.2.5.1.3 discards a reply whose session is unknown).
+     * Taking it would complete our request with someone else's answer;
+     * dropping it would leave the request hanging: a protocol error, as an
+     * unknown message id. SESSION_SETUP replies bring the id itself; 0 (no
+     * session named) is let through as before. */
+    if (c->session_id && h.session_id && h.session_id != c->session_id &&
+        h.command != SMB2_NEGOTIATE && h.command != SMB2_SESSION_SETUP) {
+        asmb__conn_fail(c, ASMB_EPROTO, 0, "reply for session 0x%llx, not ours (command %u)",
+                        (unsigned long long)h.session_id, h.command);
         return -1;
     }
     /* Every reply, interim and error ones included, grants credits (3.2.5.1.4). */
@@ -440,6 +467,10 @@ static int handle_message(asmb_conn *c, const uint8_t *msg, size_t len, int encr
         r->on_late(r, &rep);
     }
     finish(c, r);
+    /* Nothing outstanding and no credit left: nothing can ever be sent
+     * again. A server MUST NOT do that (3.3.1.2). */
+    if (c->state == ASMB_ST_READY && !c->credits && !c->inflight)
+        asmb__conn_fail(c, ASMB_EPROTO, 0, "the server left the client no credits");
     return c->state == ASMB_ST_DEAD ? -1 : 0;
 }
 
@@ -547,6 +578,7 @@ void asmb__eng_rx_done(asmb_conn *c, size_t n)
 
 void asmb__eng_start(asmb_conn *c)
 {
+    ASMB_LOG(c, ASMB_LOG_DEBUG, "TCP connection to %s established", c->host);
     c->phase_deadline = c->now + c->cfg.auth_timeout_ms;
     int rc;
     if (c->cfg.netbios) {
@@ -600,6 +632,8 @@ void asmb__eng_tick(asmb_conn *c)
             /* Retire the message id safely: the request stays in the table so
              * a late reply is recognised and its credits counted. */
             r->abandoned = 1;
+            ASMB_LOG(c, ASMB_LOG_WARN, "request mid=%llu (command %u) timed out; sending CANCEL",
+                     (unsigned long long)r->msg_id, r->command);
             send_cancel(c, r);
             if (r->on_fail) r->on_fail(r, ASMB_ETIMEDOUT);
         }

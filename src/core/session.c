@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../auth/spnego.h"
+#include "../log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
 #include "conn.h"
@@ -196,13 +197,14 @@ static void session_setup_send(asmb_conn *c, const uint8_t *blob, size_t len)
 {
     asmb_req *r = asmb__req_new(c, SMB2_SESSION_SETUP, NULL);
     asmb_wr *copy = asmb__calloc(1, sizeof *copy);
-    if (!r || !copy) {
+    if (copy) asmb_wr_bytes(copy, blob, len);
+    if (!r || !copy || copy->err) {
+        if (copy) asmb_wr_free(copy);
         asmb__free(copy);
         asmb__req_free(r);
         auth_fail(c, ASMB_ENOMEM, 0, "out of memory in session setup");
         return;
     }
-    asmb_wr_bytes(copy, blob, len);
     r->data = copy;
     r->data_free = wr_delete;
     r->encode = ss_encode;
@@ -335,8 +337,8 @@ static void ss_done(asmb_conn *c, const asmb_reply *rep, uint16_t flags, const u
         }
         c->sign = c->cfg.signing != ASMB_OFF ||
                   (c->server_security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED);
-        if (c->cipher && asmb__enc_setup(c)) {
-            auth_fail(c, ASMB_ECRYPTO, 0, "setting up encryption failed");
+        if (c->cipher && (rc = asmb__enc_setup(c)) != 0) {
+            auth_fail(c, rc, 0, "setting up encryption failed");
             return;
         }
         c->encrypt_all = c->cipher && (server_wants || c->cfg.encryption != ASMB_OFF);
@@ -348,6 +350,13 @@ static void ss_done(asmb_conn *c, const asmb_reply *rep, uint16_t flags, const u
     c->ntlm = NULL;
     c->state = ASMB_ST_READY;
     c->phase_deadline = 0;
+    static const char *const algos[] = {"none", "HMAC-SHA256", "AES-128-CMAC", "AES-128-GMAC"};
+    static const char *const ciphers[] = {"none", "AES-128-CCM", "AES-128-GCM", "AES-256-CCM",
+                                          "AES-256-GCM"};
+    ASMB_LOG(c, ASMB_LOG_INFO, "authenticated%s: dialect %s, signing %s, encryption %s",
+             c->info.is_anonymous ? " anonymously" : c->info.is_guest ? " as guest" : "",
+             asmb_dialect_name(c->info.dialect), algos[c->info.signing_algorithm & 3],
+             ciphers[c->info.cipher <= 4 ? c->info.cipher : 0]);
     asmb__conn_post(c, &c->ev_auth_ok);
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
 #include "conn.h"
@@ -114,6 +115,8 @@ static void tcon_reply(asmb_req *r, const asmb_reply *rep)
         t->info.share_flags = tr.share_flags;
         t->info.capabilities = tr.capabilities;
         t->info.maximal_access = tr.maximal_access;
+        ASMB_LOG(c, ASMB_LOG_DEBUG, "share '%s' connected: tree 0x%x, flags 0x%x", t->name,
+                 (unsigned)t->info.tree_id, (unsigned)tr.share_flags);
         tree_notify(c, t, NULL);
         return;
     }

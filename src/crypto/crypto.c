@@ -304,7 +304,7 @@ void asmb__rc4_free(asmb_rc4 *r)
 int asmb__rc4(asmb_crypto *c, const uint8_t key[16], const void *in, size_t n, uint8_t *out)
 {
     asmb_rc4 *r = asmb__rc4_new(c, key, 16);
-    if (!r) return ASMB_ECRYPTO;
+    if (!r) return ASMB_ENOMEM; /* the key is valid: only memory can be missing */
     int rc = asmb__rc4_update(r, in, n, out);
     asmb__rc4_free(r);
     return rc;

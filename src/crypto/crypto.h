@@ -32,7 +32,8 @@ int asmb__rc4(asmb_crypto *c, const uint8_t key[16], const void *in, size_t n, u
 /* Continuous RC4 key stream (NTLM sealing handles, MS-NLMP 3.4.4.2): the state
  * carries over between updates. keylen is 1..16 bytes. */
 typedef struct asmb_rc4 asmb_rc4;
-asmb_rc4 *asmb__rc4_new(asmb_crypto *c, const uint8_t *key, size_t keylen); /* NULL on failure */
+/* NULL: a bad key, or no memory. */
+asmb_rc4 *asmb__rc4_new(asmb_crypto *c, const uint8_t *key, size_t keylen);
 int asmb__rc4_update(asmb_rc4 *r, const void *in, size_t n, uint8_t *out);
 void asmb__rc4_free(asmb_rc4 *r);
 int asmb__hmac_sha256(asmb_crypto *c, const uint8_t *key, size_t keylen, const asmb_iov *iov,

@@ -20,6 +20,7 @@ typedef struct uvt {
     struct addrinfo *ai, *ai_next;
     int tcp_inited, connected, resolving, shutting, socket_closed, released, open_handles;
     int port;
+    int write_err; /* a write that could not start: the connection ends from the loop */
     char err[128];
 } uvt;
 
@@ -82,7 +83,7 @@ static void close_tcp(uvt *t)
         t->socket_closed = 1;
 }
 
-void asmb__uv_release(asmb_conn *c)
+static void tp_release(asmb_conn *c)
 {
     uvt *t = T(c);
     if (t->released) return;
@@ -142,14 +143,18 @@ static int flush(uvt *t)
     return rc;
 }
 
+static void tp_schedule(asmb_conn *c);
+
 static void tp_want_write(asmb_conn *c)
 {
     uvt *t = T(c);
     if (!t->connected || t->shutting) return; /* shutdown flushes what is left */
+    if (t->write_err) return; /* frames after a lost one must not go */
     int rc = flush(t);
-    if (rc)
-        asmb__conn_fail(c, rc == UV_EPIPE || rc == UV_ECONNRESET ? ASMB_ECONNRESET : ASMB_EIO, 0,
-                        "write failed: %s", uv_strerror(rc));
+    if (rc) { /* not here: the engine is in the middle of sending */
+        t->write_err = rc;
+        tp_schedule(c);
+    }
 }
 
 /* ---- timer and idle ---- */
@@ -185,6 +190,11 @@ static void idle_run(uv_idle_t *h)
     asmb_conn *c = t->c;
     asmb__conn_ref(c); /* dispatch may release the transport */
     uv_idle_stop(h);
+    int rc = t->write_err;
+    if (rc && !t->shutting)
+        asmb__conn_fail(c, rc == UV_ENOMEM ? ASMB_ENOMEM
+                           : rc == UV_EPIPE || rc == UV_ECONNRESET ? ASMB_ECONNRESET : ASMB_EIO,
+                        0, "write failed: %s", uv_strerror(rc));
     asmb__conn_dispatch(c);
     asmb__conn_unref(c);
 }
@@ -210,7 +220,7 @@ static void tp_shutdown(asmb_conn *c)
     if (t->resolving) uv_cancel((uv_req_t *)&t->gai);
     if (t->connected) {
         t->connected = 0;
-        flush(t); /* LOGOFF and TREE_DISCONNECT, if the caller closed */
+        if (!t->write_err) flush(t); /* LOGOFF and TREE_DISCONNECT, if the caller closed */
         uv_read_stop((uv_stream_t *)&t->tcp);
         t->shutdown_req.data = t;
         if (uv_shutdown(&t->shutdown_req, (uv_stream_t *)&t->tcp, shutdown_done)) close_tcp(t);
@@ -223,8 +233,6 @@ static void tp_shutdown(asmb_conn *c)
 
 static void tp_clock(asmb_conn *c) { set_time(T(c)); }
 
-static const asmb_transport_ops uv_ops = {tp_want_write, tp_rearm, tp_schedule, tp_shutdown,
-                                          tp_clock};
 
 /* ---- reading ---- */
 
@@ -340,7 +348,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     try_next(t);
 }
 
-int asmb__uv_connect(asmb_conn *c, const char *host, int port)
+static int tp_connect(asmb_conn *c, const char *host, int port)
 {
     uvt *t = T(c);
     char service[8];
@@ -359,6 +367,9 @@ int asmb__uv_connect(asmb_conn *c, const char *host, int port)
     t->socket_closed = 0;
     return 0;
 }
+
+static const asmb_transport_ops uv_ops = {tp_want_write, tp_rearm,   tp_schedule, tp_shutdown,
+                                          tp_clock,      tp_connect, tp_release,  NULL};
 
 int asmb__uv_attach(asmb_conn *c, uv_loop_t *loop)
 {

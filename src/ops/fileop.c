@@ -75,10 +75,21 @@ const char *asmb__path_last(const char *path)
     return p ? p + 1 : path;
 }
 
+/* The credits the server lets us hold (granted + charged to requests in
+ * flight), at least 1: a request charging more could never be sent. */
+static uint32_t credit_window(const asmb_conn *c)
+{
+    uint32_t w = c->credits + c->inflight;
+    return w ? w : 1;
+}
+
 uint32_t asmb__io_chunk(const asmb_conn *c, uint32_t server_max)
 {
     int mtu = c->info.dialect >= ASMB_SMB2_10 && (c->server_caps & SMB2_GLOBAL_CAP_LARGE_MTU);
     uint32_t want = mtu ? c->cfg.io_size : 65536u;
+    /* A server that keeps its grant small gets requests that fit in it
+     * (CreditCharge is one credit per 64 KiB, MS-SMB2 3.2.4.1.5). */
+    if (mtu && want / 65536u > credit_window(c)) want = credit_window(c) * 65536u;
     if (c->cfg.netbios && want > 65536u) want = 65536u; /* 17-bit NBT lengths (RFC 1002 4.3.1) */
     if (server_max && server_max < want) want = server_max;
     return want < 4096 ? 4096 : want;
@@ -182,9 +193,20 @@ void asmb__fop_discard(asmb_fop *f)
     asmb__free(f);
 }
 
+static void admit_waiting(asmb_conn *c);
+
+/* Freed once over and nothing of it is in flight; only then is its slot
+ * free for the next waiting operation (its buffers are gone too). */
 static void maybe_free(asmb_fop *f)
 {
-    if (f->done && f->refs == 0) asmb__fop_discard(f);
+    if (!f->done || f->refs) return;
+    asmb_conn *c = f->c;
+    int admitted = f->admitted;
+    asmb__fop_discard(f);
+    if (admitted) {
+        c->fop_active--;
+        admit_waiting(c);
+    }
 }
 
 void asmb__fop_hold(asmb_fop *f) { f->refs++; }
@@ -283,8 +305,12 @@ asmb_fop *asmb__fop_enter(asmb_req *r)
 
 static void fop_req_fail(asmb_req *r, int code)
 {
+    uint16_t command = r->command;
+    void *data = r->data;
     asmb_fop *f = asmb__fop_enter(r);
-    if (f) asmb__fop_fail_code(f, code, NULL);
+    if (!f) return;
+    if (code == ASMB_ENOTSUP && f->resplit && f->resplit(f, command, data) == 0) return;
+    asmb__fop_fail_code(f, code, NULL);
 }
 
 int asmb__fop_send(asmb_fop *f, uint16_t command, uint16_t charge,
@@ -352,6 +378,8 @@ static int close_encode(asmb_req *r, asmb_wr *w)
     return asmb__close_encode(w, f->fid, f->close_query ? SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB : 0);
 }
 
+static void reopen_now(asmb_fop *f);
+
 static void close_reply(asmb_req *r, const asmb_reply *rep)
 {
     asmb_fop *f = asmb__fop_enter(r);
@@ -361,7 +389,8 @@ static void close_reply(asmb_req *r, const asmb_reply *rep)
         f->closed = 1;
         if (asmb__fop_check(f, rep, asmb__close_decode(rep->msg, rep->len, &f->closed_t)))
             return;
-        if (f->x_done) succeed(f);
+        if (f->x_done && f->reopen) reopen_now(f);
+        else if (f->x_done) succeed(f);
         return;
     }
     if (asmb__fop_check(f, rep, asmb__close_decode(rep->msg, rep->len, &f->closed_t))) return;
@@ -416,9 +445,22 @@ static void create_reply(asmb_req *r, const asmb_reply *rep)
     }
     if (asmb__fop_check(f, rep, rc)) return;
     f->created = cr;
+    f->create_seen = 1;
     f->fid = cr.fid;
     f->opened = 1;
     f->on_open(f);
+}
+
+/* A plain CREATE; its reply runs on_open. */
+static void send_create(asmb_fop *f)
+{
+    asmb_req *r = own_req(f, SMB2_CREATE, 1, create_encode, create_reply, NULL);
+    if (!r) {
+        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+        return;
+    }
+    r->on_late = create_late;
+    asmb__req_submit(r, f->timeout_ms);
 }
 
 /* ---- compounding: CREATE, the middle request, CLOSE in one frame ---- */
@@ -427,7 +469,7 @@ static void x_open(asmb_fop *f)
 {
     if (f->x_cmd == 0)
         asmb__fop_complete(f);
-    else if (asmb__fop_send(f, f->x_cmd, 1, f->x_encode, f->x_reply, f->x_data))
+    else if (asmb__fop_send(f, f->x_cmd, f->x_charge, f->x_encode, f->x_reply, f->x_data))
         asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
 }
 
@@ -450,8 +492,43 @@ static void chain_create_reply(asmb_req *r, const asmb_reply *rep)
     asmb_fop *f = asmb__fop_enter(r);
     if (!f || asmb__fop_check(f, rep, rc)) return; /* the first failing status is the one */
     f->created = cr;
+    f->create_seen = 1;
 }
 
+/* The chain closed the handle and the work goes on with a new one. */
+static void reopen_now(asmb_fop *f)
+{
+    f->compound = f->reopen = f->closed = f->x_done = f->create_seen = 0;
+    send_create(f);
+}
+
+void asmb__fop_reopen(asmb_fop *f)
+{
+    if (!f->compound) { /* not chained: the handle is still open, carry on */
+        f->on_open(f);
+        return;
+    }
+    f->x_done = f->reopen = 1;
+    if (f->closed) reopen_now(f);
+}
+
+
+/* A chain member the engine could not send. ASMB_ENOTSUP: the chain charges
+ * more credits than the server now lets us hold (it shrank its window after
+ * the chain was built), so none of it went: the operation carries on
+ * uncompounded, CREATE first, which fits in one credit. */
+static void chain_fail(asmb_req *r, int code)
+{
+    int create = r->command == SMB2_CREATE;
+    asmb_fop *f = asmb__fop_enter(r);
+    if (!f) return;
+    if (code != ASMB_ENOTSUP) {
+        asmb__fop_fail_code(f, code, NULL);
+    } else if (create) {
+        f->compound = f->x_done = f->closed = f->create_seen = 0;
+        send_create(f);
+    } /* the middle request and the CLOSE: nothing was sent for them */
+}
 
 static void send_chain(asmb_fop *f)
 {
@@ -464,11 +541,12 @@ static void send_chain(asmb_fop *f)
     rs[n++] = own_req(f, SMB2_CREATE, 1, create_encode, chain_create_reply, NULL);
     if (rs[0]) rs[0]->on_late = create_late;
     if (f->x_cmd) {
-        rs[n] = own_req(f, f->x_cmd, 1, f->x_encode, f->x_reply, f->x_data);
+        rs[n] = own_req(f, f->x_cmd, f->x_charge, f->x_encode, f->x_reply, f->x_data);
         n++;
     }
     rs[n++] = own_req(f, SMB2_CLOSE, 1, close_encode, close_reply, NULL);
     for (int i = 0; i < n; i++) {
+        if (rs[i]) rs[i]->on_fail = chain_fail;
         if (rs[i]) continue;
         for (int j = 0; j < n; j++) { /* out of memory: none goes */
             if (!rs[j]) continue;
@@ -482,9 +560,60 @@ static void send_chain(asmb_fop *f)
     asmb__req_submit_chain(rs, n, f->timeout_ms);
 }
 
+/* Admitted: read ahead (prepare), then the chain or the CREATE. */
+static void go(asmb_fop *f)
+{
+    if (f->prepare) {
+        asmb__fop_hold(f); /* prepare may call the caller's source */
+        f->prepare(f);
+        if (asmb__fop_unhold(f)) return;
+    }
+    /* A chain goes in one frame, so its credits must fit the window at once. */
+    uint32_t chain_charge = 2u + (f->x_charge ? f->x_charge : 1u);
+    if (f->has_middle && !f->c->cfg.no_compound && chain_charge <= credit_window(f->c))
+        send_chain(f);
+    else
+        send_create(f);
+}
+
+static void wait_unlink(asmb_conn *c, asmb_fop *f)
+{
+    if (f->wprev) f->wprev->wnext = f->wnext; else c->fop_wait_head = f->wnext;
+    if (f->wnext) f->wnext->wprev = f->wprev; else c->fop_wait_tail = f->wprev;
+    f->wnext = f->wprev = NULL;
+    f->waiting = 0;
+}
+
+/* Slots freed: admit waiting operations in order. A loop, not recursion:
+ * one admitted here may end at once (connection gone) and free its slot.
+ * Waiting behind others does not use up an operation's timeout while the
+ * queue moves (10,000 stores issued at once all complete); a queue that did
+ * not move for a whole timeout means the server stopped answering, and those
+ * that waited that long time out as a request would. */
+static void admit_waiting(asmb_conn *c)
+{
+    if (c->fop_admitting) return; /* the loop below goes on */
+    c->fop_admitting = 1;
+    while (c->fop_wait_head && c->fop_active < ASMB_FOP_ACTIVE_MAX) {
+        asmb_fop *f = c->fop_wait_head;
+        wait_unlink(c, f);
+        c->fop_active++;
+        f->admitted = 1;
+        uint64_t since = f->wait_since > c->fop_moved ? f->wait_since : c->fop_moved;
+        if (c->state != ASMB_ST_READY) {
+            asmb__fop_fail_code(f, ASMB_ENOTCONN, NULL);
+        } else if (f->timeout_ms && c->now - since >= f->timeout_ms) {
+            asmb__fop_fail_code(f, ASMB_ETIMEDOUT, NULL);
+        } else {
+            c->fop_moved = c->now;
+            go(f);
+        }
+    }
+    c->fop_admitting = 0;
+}
+
 static void tree_ready(asmb_conn *c, asmb_tree *t, const asmb_failure *fail, void *arg)
 {
-    (void)c;
     asmb_fop *f = arg;
     f->refs--;
     if (f->done) {
@@ -496,22 +625,18 @@ static void tree_ready(asmb_conn *c, asmb_tree *t, const asmb_failure *fail, voi
         return;
     }
     f->tree_id = t->info.tree_id;
-    if (f->prepare) {
-        asmb__fop_hold(f); /* prepare may call the caller's source */
-        f->prepare(f);
-        if (asmb__fop_unhold(f)) return;
-    }
-    if (f->has_middle && !f->c->cfg.no_compound) {
-        send_chain(f);
+    if (c->fop_active >= ASMB_FOP_ACTIVE_MAX || c->fop_wait_head) {
+        f->waiting = 1; /* behind the others: FIFO */
+        f->wait_since = c->now;
+        f->wprev = c->fop_wait_tail;
+        if (c->fop_wait_tail) c->fop_wait_tail->wnext = f; else c->fop_wait_head = f;
+        c->fop_wait_tail = f;
         return;
     }
-    asmb_req *r = own_req(f, SMB2_CREATE, 1, create_encode, create_reply, NULL);
-    if (!r) {
-        asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
-        return;
-    }
-    r->on_late = create_late;
-    asmb__req_submit(r, f->timeout_ms);
+    c->fop_active++;
+    f->admitted = 1;
+    c->fop_moved = c->now;
+    go(f);
 }
 
 /* Cancel: the deferred is failed by asmb_deferred_cancel; here the operation
@@ -521,6 +646,7 @@ static void fop_cancel(void *arg)
     asmb_fop *f = arg;
     f->d = NULL;
     f->done = 1;
+    if (f->waiting) wait_unlink(f->c, f);
     if (f->opened) {
         f->opened = 0;
         asmb__close_orphan(f->c, f->tree_id, f->fid);

@@ -83,6 +83,7 @@ static void query_reply(asmb_req *r, const asmb_reply *rep)
 static void send_query(list_op *op, uint8_t flags)
 {
     op->flags = flags;
+    op->out_len = asmb__io_chunk(op->f.c, op->f.c->info.max_transact_size); /* fits the window */
     if (asmb__fop_send(&op->f, SMB2_QUERY_DIRECTORY, asmb__io_charge(op->f.c, op->out_len),
                        query_encode, query_reply, NULL))
         asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
@@ -91,7 +92,6 @@ static void send_query(list_op *op, uint8_t flags)
 static void opened(asmb_fop *f)
 {
     list_op *op = (list_op *)f;
-    op->out_len = asmb__io_chunk(f->c, f->c->info.max_transact_size);
     op->first = 1;
     send_query(op, SMB2_RESTART_SCANS);
 }

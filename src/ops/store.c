@@ -116,8 +116,10 @@ static wb *next_buffer(store_op *op, int *err)
         op->src_eof = !*err;
         return NULL;
     }
-    /* A full small buffer: the source has more, use full-size chunks now. */
-    if ((size_t)n == b->cap && op->bufsize < op->chunk) op->bufsize = op->chunk;
+    /* A full buffer: the source may have more; grow by 4 up to the chunk
+     * (a source that ends just there costs a small buffer, not a chunk). */
+    if ((size_t)n == b->cap && op->bufsize < op->chunk)
+        op->bufsize = op->bufsize * 4 < op->chunk ? op->bufsize * 4 : op->chunk;
     b->len = (uint32_t)n;
     return b;
 }
@@ -157,8 +159,10 @@ static void sizes(store_op *op)
     op->window = c->cfg.io_window;
 }
 
-/* Before the CREATE: read the source ahead; a file that fits in the first
- * buffer goes as one compound CREATE+WRITE+CLOSE (one round trip). */
+/* Before the CREATE, once the operation is admitted (fileop.c: a store
+ * waiting behind others holds no buffer): read the source ahead; a file that
+ * fits in the first buffer goes as one compound CREATE+WRITE+CLOSE (one
+ * round trip). The second read tells whether it ended there. */
 static void prepare(asmb_fop *f)
 {
     store_op *op = (store_op *)f;
@@ -166,7 +170,7 @@ static void prepare(asmb_fop *f)
     if (op->flags & ASMB_STORE_TRUNCATE) return; /* SET_INFO first: not one chain */
     int err = 0;
     wb *b = next_buffer(op, &err), *more = NULL;
-    if (!err && b && b->len < b->cap) more = next_buffer(op, &err); /* ended there? */
+    if (!err && b) more = next_buffer(op, &err); /* ended there? */
     if (err) {
         if (b) recycle(op, b);
         if (err != 1) asmb__fop_fail_code(f, err, err == ASMB_ELOCAL ? "the source failed" : NULL);

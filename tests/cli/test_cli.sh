@@ -179,6 +179,116 @@ else
   skip "no progress bar with -q" "no script(1)"
 fi
 
+# ------------------------------------------------------------------ several files (-j)
+# 7 files of different sizes (empty, one byte, around the 64 KiB and 4 MiB request sizes),
+# a name the pattern misses and a directory it matches (skipped: only files are fetched).
+mkdir -p "$W/msrc" "$W/mget" "$W/mget2" "$W/mjson" "$W/mnone"
+i=0
+for size in 0 1 65535 65537 1000003 4194305 3000000; do
+  i=$((i + 1))
+  head -c "$size" /dev/urandom >"$W/msrc/m$i.dat"
+done
+printf 'not matched\n' >"$W/msrc/other.txt"
+mcmd="mkdir multi; mkdir multi\\sub.dat; lcd $W/msrc"
+for f in "$W"/msrc/*; do mcmd="$mcmd; put $(basename "$f") multi\\$(basename "$f")"; done
+sc share "$mcmd"
+"$ASMB" get -j 3 "$URL/multi/*.dat" "$W/mget" </dev/null >"$W/out" 2>"$W/err"; rc=$?
+(cd "$W/msrc" && sha256sum m*.dat) >"$W/msrc.sha"
+check "get -j 3 of a wildcard: the 7 matching files, identical (sha256sum)" \
+  eval 'rc_is 0 && [ "$(ls "$W/mget" | tr "\n" " ")" = "m1.dat m2.dat m3.dat m4.dat m5.dat m6.dat m7.dat " ] && (cd "$W/mget" && sha256sum -c --quiet "$W/msrc.sha")'
+check "get of several files: a summary line on stderr, nothing on stdout" \
+  eval 'grep -qE "^7 files, 8325381 bytes in [0-9.]+ s, [0-9.]+ MB/s$" "$W/err" && [ ! -s "$W/out" ]'
+(cd "$W/mget2" && "$ASMB" -q get "$URL/multi/m?.dat" </dev/null >/dev/null 2>"$W/err"); rc=$?
+check "get of a wildcard without LOCALDIR: into the current directory (-j default)" \
+  eval 'rc_is 0 && (cd "$W/mget2" && sha256sum -c --quiet "$W/msrc.sha")'
+
+a get -j 3 "$URL/multi/*.nomatch" "$W/mnone"
+check "get of a wildcard matching nothing: exit 1, 'no files match'" \
+  eval 'rc_is 1 && err_has "asmb: no files match '\''multi/*.nomatch'\''" && [ -z "$(ls -A "$W/mnone")" ]'
+a get "$URL/multi/*.dat" "$W/msrc/m1.dat"
+check "get of a wildcard into a non-directory: exit 1" eval 'rc_is 1 && err_has "not a directory"'
+a get "$URL/multi/m1.dat" "$URL/multi/missing.dat" "$URL/multi/m2.dat" "$W/mnone"
+check "get of several URLs, one missing: the others arrive, exit 1" \
+  eval 'rc_is 1 && err_has "missing.dat" && cmp -s "$W/msrc/m1.dat" "$W/mnone/m1.dat" && cmp -s "$W/msrc/m2.dat" "$W/mnone/m2.dat"'
+
+a --json get -j 2 "$URL/multi/*.dat" "$URL/multi/nope*" "$W/mjson"
+cp "$W/out" "$W/multi.json"
+check "get --json of several files parses (python3 -m json.tool)" \
+  eval 'rc_is 1 && { ! have_python || python3 -m json.tool "$W/multi.json" >/dev/null; } && json_ok "$W/multi.json"'
+if have_python; then
+  python3 - "$W/multi.json" "$W/msrc" >"$W/err" 2>&1 <<'EOF2'
+import json, os, sys
+res = json.load(open(sys.argv[1]))
+keys = {"share", "path", "local", "ok", "bytes", "seconds", "error"}
+assert all(set(r) == keys for r in res), res
+ok = [r for r in res if r["ok"]]
+assert [r["path"] for r in ok] == ["multi/m%d.dat" % i for i in range(1, 8)], ok
+for r in ok:
+    name = os.path.basename(r["path"])
+    assert r["bytes"] == os.path.getsize(os.path.join(sys.argv[2], name)), r
+    assert r["error"] is None and r["share"] == "share" and r["local"].endswith("/" + name)
+bad = [r for r in res if not r["ok"]]
+assert len(bad) == 1 and bad[0]["path"] == "multi/nope*" and bad[0]["local"] is None, bad
+assert "no files match" in bad[0]["error"], bad
+EOF2
+  # shellcheck disable=SC2034  # read by the eval below
+  py=$?
+  check "get --json: one result per file (path, bytes, ok), the failed pattern too" eval '[ "$py" = 0 ]'
+else
+  skip "get --json: one result per file (path, bytes, ok), the failed pattern too" "no python3"
+fi
+
+mkdir -p "$W/mput"
+for i in 1 2 3 4 5 6; do head -c $((i * 300007)) /dev/urandom >"$W/mput/p$i.bin"; done
+a mkdir "$URL/mput"
+a put -j 4 "$W"/mput/p*.bin "$URL/mput"
+put_rc=$rc
+a ls "$URL/mput"
+asmb_names >"$W/mput.names"
+sc share "lcd $W/mget2; get mput\\p1.bin p1.bin; get mput\\p6.bin p6.bin"
+check "put -j 4 of 6 files into a directory: ls lists them, smbclient gets identical bytes" \
+  eval '[ "$put_rc" = 0 ] && [ "$(tr "\n" " " <"$W/mput.names")" = "p1.bin p2.bin p3.bin p4.bin p5.bin p6.bin " ] && cmp -s "$W/mput/p1.bin" "$W/mget2/p1.bin" && cmp -s "$W/mput/p6.bin" "$W/mget2/p6.bin"'
+a ls --json "$URL/mput"
+check "put -j 4: the remote sizes match" \
+  eval '(for i in 1 2 3 4 5 6; do grep -q "\"name\": \"p$i.bin\", \"size\": $((i * 300007))," "$W/out" || exit 1; done)'
+
+# One local file that can't be read (root reads any mode: a dangling symlink then).
+if [ "$(id -u)" = 0 ]; then ln -s "$W/no-such-file" "$W/mput/unreadable.bin"
+else : >"$W/mput/unreadable.bin" && chmod 000 "$W/mput/unreadable.bin"; fi
+a mkdir "$URL/mput2"
+a put -j 2 "$W/mput/p1.bin" "$W/mput/unreadable.bin" "$W/mput/p2.bin" "$W/mput/p3.bin" "$URL/mput2/"
+put_rc=$rc
+cp "$W/err" "$W/mput.err"
+a ls "$URL/mput2"
+check "put of several files, one unreadable: the others arrive, exit 1, the error names it" \
+  eval '[ "$put_rc" = 1 ] && grep -q "^asmb: .*unreadable\.bin: " "$W/mput.err" && [ "$(asmb_names | tr "\n" " ")" = "p1.bin p2.bin p3.bin " ]'
+a put "$W/mput/p1.bin" "$W/mput/p2.bin" "$URL/mput/p1.bin"
+check "put of several files onto a file: exit 1, not a directory" \
+  eval 'rc_is 1 && err_has "not a directory"'
+a put -j 0 "$W/mput/p1.bin" "$W/mput/p2.bin" "$URL/mput/"
+check "-j 0: usage error (2)" eval 'rc_is 2 && err_has "invalid value for -j"'
+a put --append "$W/mput/p1.bin" "$W/mput/p2.bin" "$URL/mput/"
+check "put --append of several files: usage error (2)" rc_is 2
+a get --offset 5 "$URL/multi/*.dat" "$W/mnone"
+check "get --offset of a wildcard: usage error (2)" rc_is 2
+a put "$W/mput/p1.bin" "$W/mget2/p1.bin" "$URL/mput/"
+check "put of two files with the same name: usage error (2)" eval 'rc_is 2 && err_has "two files"'
+a ls -j 2 "$URL"
+check "-j on another command: usage error (2)" rc_is 2
+
+# ------------------------------------------------------------------ --debug
+a ls "$URL/multi"
+cp "$W/out" "$W/plain.out"
+a --debug ls "$URL/multi"
+check "--debug: 'asmb: debug:' lines on stderr, the negotiated dialect, stdout unchanged" \
+  eval 'rc_is 0 && grep -q "^asmb: debug: " "$W/err" && grep -qE "^asmb: debug: negotiated SMB3_11, signing [A-Z0-9-]+" "$W/err" && cmp -s "$W/plain.out" "$W/out"'
+check "--debug: every stderr line is a log line" eval '! grep -vqE "^asmb: (error|warn|info|debug): " "$W/err"'
+a --debug=trace get -j 2 "$URL/multi/m1.dat" "$URL/multi/m2.dat" "$W/mnone"
+check "--debug=trace with a multi-file get: works, nothing on stdout" \
+  eval 'rc_is 0 && grep -q "^asmb: debug: " "$W/err" && [ ! -s "$W/out" ]'
+a --debug=loud ls "$URL"
+check "--debug=LEVEL with an unknown level: usage error (2)" rc_is 2
+
 # ------------------------------------------------------------------ Unicode
 a put "$W/uni.txt" "$URL/$UNI"
 sc share "get \"$UNI\" $W/sc-uni.txt"

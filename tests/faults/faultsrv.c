@@ -19,12 +19,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FS_RAW_CAP 65536 /* client->server forwarding buffer */
 #define FS_NCMD 64       /* SMB2 commands counted per connection (0x00-0x12 exist) */
 #define FS_GARBAGE_DEFAULT 64
 #define FS_MAX_PAYLOAD 0xFFFFFFu
+#define FS_CHG 8192            /* request charges remembered by MessageId, for the grants */
+#define FS_FLOOD_BODY 65536    /* payload of one unsolicited FS_FLOOD message */
+#define SMB2_CANCEL_CMD 0x0C
+#define SMB2_OPLOCK_CMD 0x12
+#define SMB2_F_ASYNC 0x2
+#define SMB2_F_SIGNED 0x8
+#define STATUS_PENDING 0x00000103u
 
 typedef struct {
     int conn, frame, cmd, nth; /* cmd < 0: keyed on frame */
@@ -32,9 +40,14 @@ typedef struct {
     size_t arg;
 } fs_rulerec;
 
-typedef struct {
+/* Bytes queued for the client: p[off..len), sent repeat times in all, not
+ * before the monotonic time not_before (ms). */
+typedef struct fs_out {
+    struct fs_out *next;
     unsigned char *p;
-    size_t off, len; /* pending bytes: p[off..len) */
+    size_t off, len;
+    long repeat;
+    uint64_t not_before;
 } fs_out;
 
 typedef struct fs_conn {
@@ -47,12 +60,22 @@ typedef struct fs_conn {
     size_t hdr_got;
     unsigned char *frame;
     size_t frame_len, frame_got;
-    fs_out to_client;
+    fs_out *out_head, *out_tail; /* to the client, in order */
+    unsigned char *held;         /* FS_SWAP: goes out after the next frame */
+    size_t held_len;
     unsigned char *raw; /* proxy: client bytes not yet written upstream */
     size_t raw_off, raw_len;
     int nframes;
     int ncmd[FS_NCMD];
     int stalled, close_after_flush, dead;
+    /* proxy: the requests' headers, parsed as their bytes pass (observe_requests) */
+    unsigned char rq_tb[4], rq_h[64];
+    size_t rq_tgot, rq_hgot, rq_left, rq_pos;
+    long rq_next; /* payload offset of the next SMB2 header in this frame, -1: none */
+    /* proxy: credits, as a server counts them (MS-SMB2 3.3.1.2) */
+    uint64_t granted, consumed, outstanding;
+    uint64_t chg_id[FS_CHG];
+    uint16_t chg[FS_CHG];
 } fs_conn;
 
 struct faultsrv {
@@ -61,15 +84,23 @@ struct faultsrv {
     int lfd, wake[2], port, upstream_port, trace;
     fs_rulerec *rules;
     size_t nrules, caprules;
-    int nconn, nframes;
+    int nconn, nframes, hits;
+    unsigned window;          /* fs_credit_window; 0: grants pass unchanged */
+    struct {
+        int conn;
+        fs_frame_info fi;
+    } log[FS_LOG_MAX];
+    int nlog;
+    fs_credit_stats stats;
     unsigned char nbt_reply[8]; /* fake server: the answer to a NetBIOS SESSION REQUEST */
     size_t nbt_len;
     fs_conn *conns; /* thread only */
     uint64_t rng;   /* thread only */
 };
 
-static const char *const action_names[] = {"PASS", "STALL", "CLOSE", "GARBAGE",
-                                           "TRUNCATE_CLOSE", "DROP", "CORRUPT"};
+static const char *const action_names[] = {
+    "PASS", "STALL", "CLOSE", "GARBAGE", "TRUNCATE_CLOSE", "DROP", "CORRUPT", "HEADER",
+    "SWAP", "DUP", "DELAY", "INTERIM", "CREDITS", "SESSION", "FLOOD"};
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -83,6 +114,35 @@ static void set_nodelay(int fd)
 {
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
+static void st16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+static void st32(unsigned char *p, uint32_t v)
+{
+    st16(p, (uint16_t)v);
+    st16(p + 2, (uint16_t)(v >> 16));
+}
+static void st64(unsigned char *p, uint64_t v)
+{
+    st32(p, (uint32_t)v);
+    st32(p + 4, (uint32_t)(v >> 32));
 }
 
 static uint64_t next_rand(faultsrv *fs)
@@ -140,18 +200,39 @@ static void conn_free(fs_conn *c)
     close_fd(&c->cfd);
     close_fd(&c->ufd);
     free(c->frame);
-    free(c->to_client.p);
+    while (c->out_head) {
+        fs_out *o = c->out_head;
+        c->out_head = o->next;
+        free(o->p);
+        free(o);
+    }
+    free(c->held);
     free(c->raw);
     free(c);
 }
 
-/* Queues f[0..len) for the client; takes ownership of f. */
+/* Queues f[0..len) for the client, repeat times, not before not_before;
+ * takes ownership of f. Out of memory: the connection is closed. */
+static void queue_client_at(fs_conn *c, unsigned char *f, size_t len, long repeat,
+                            uint64_t not_before)
+{
+    fs_out *o = calloc(1, sizeof *o);
+    if (!o) {
+        free(f);
+        conn_close(c);
+        return;
+    }
+    *o = (fs_out){NULL, f, 0, len, repeat, not_before};
+    if (c->out_tail)
+        c->out_tail->next = o;
+    else
+        c->out_head = o;
+    c->out_tail = o;
+}
+
 static void queue_client(fs_conn *c, unsigned char *f, size_t len)
 {
-    free(c->to_client.p);
-    c->to_client.p = f;
-    c->to_client.off = 0;
-    c->to_client.len = len;
+    queue_client_at(c, f, len, 1, 0);
 }
 
 /* Writes what it can. 0: ok (maybe still pending), -1: the connection is broken. */
@@ -225,7 +306,213 @@ void fs_clear_rules(faultsrv *fs)
     pthread_mutex_unlock(&fs->mu);
 }
 
+/* ------------------------------------------------------------------ SMB2 messages */
+
+/* Calls fn on each SMB2 message of the frame f[0..len) (a compound is walked by
+ * NextCommand); frames that are not plain SMB2 (encrypted ones) are skipped. */
+static void each_msg(unsigned char *f, size_t len, void (*fn)(unsigned char *m, void *), void *arg)
+{
+    size_t off = 4;
+    while (off + 64 <= len && memcmp(f + off, "\xfeSMB", 4) == 0) {
+        uint32_t next = le32(f + off + 20);
+        fn(f + off, arg);
+        if (next < 64 || off + next + 64 > len)
+            break;
+        off += next;
+    }
+}
+
+typedef struct {
+    fs_conn *c;
+    size_t credits;
+} set_ctx;
+
+/* The grant the client sees changes: so does what the proxy counts as granted. */
+static void set_credits(unsigned char *m, void *arg)
+{
+    set_ctx *x = arg;
+    x->c->granted += x->credits;
+    x->c->granted -= le16(m + 14) <= x->c->granted ? le16(m + 14) : x->c->granted;
+    st16(m + 14, (uint16_t)x->credits);
+}
+static void xor_session(unsigned char *m, void *arg) { st64(m + 40, le64(m + 40) ^ *(size_t *)arg); }
+
+/* Proxy, client -> server: a request's header. A server accepts a request
+ * only within the credits it granted (MS-SMB2 3.3.5.2.3); CANCEL costs none. */
+static void account_request(faultsrv *fs, fs_conn *c, const unsigned char *h)
+{
+    if (memcmp(h, "\xfeSMB", 4) != 0 || le16(h + 12) == SMB2_CANCEL_CMD)
+        return;
+    uint16_t charge = le16(h + 6) ? le16(h + 6) : 1; /* 2.0.2 sends 0: one credit */
+    uint64_t id = le64(h + 24);
+    pthread_mutex_lock(&fs->mu);
+    fs->stats.requests++;
+    if (c->consumed + charge > c->granted) {
+        fs->stats.violations++;
+        if (fs->trace)
+            fprintf(stderr, "faultsrv: conn %d: message %llu charges %u beyond the grant (%llu of %llu used)\n",
+                    c->id, (unsigned long long)id, charge, (unsigned long long)c->consumed,
+                    (unsigned long long)c->granted);
+    }
+    c->consumed += charge;
+    c->outstanding += charge;
+    if (c->outstanding > fs->stats.max_outstanding)
+        fs->stats.max_outstanding = (unsigned)c->outstanding;
+    pthread_mutex_unlock(&fs->mu);
+    c->chg_id[id % FS_CHG] = id;
+    c->chg[id % FS_CHG] = charge;
+}
+
+/* Follows the client's byte stream (it is forwarded raw) and picks out every
+ * SMB2 header, compounds included, without holding whole frames. With a
+ * credit window, a SESSION_SETUP asks Samba for no more than its reply may
+ * grant (CreditRequest, 2.2.1.2): Samba signs the last one, so the proxy
+ * can't rewrite its grant. Other requests ask as they like: Samba's window
+ * stays the larger, so whatever the proxy grants Samba accepts. */
+static void observe_requests(faultsrv *fs, fs_conn *c, unsigned char *p, size_t n)
+{
+    pthread_mutex_lock(&fs->mu);
+    unsigned window = fs->window;
+    pthread_mutex_unlock(&fs->mu);
+    while (n) {
+        if (c->rq_left == 0) { /* a transport header */
+            c->rq_tb[c->rq_tgot++] = *p++;
+            n--;
+            if (c->rq_tgot < 4)
+                continue;
+            c->rq_tgot = 0;
+            c->rq_left = (size_t)c->rq_tb[1] << 16 | (size_t)c->rq_tb[2] << 8 | c->rq_tb[3];
+            c->rq_pos = c->rq_hgot = 0;
+            c->rq_next = c->rq_tb[0] == 0 && c->rq_left >= 64 ? 0 : -1;
+            continue;
+        }
+        size_t k = n < c->rq_left ? n : c->rq_left;
+        int in_hdr = c->rq_next >= 0 && c->rq_pos >= (size_t)c->rq_next;
+        if (in_hdr) {
+            if (k > 64 - c->rq_hgot)
+                k = 64 - c->rq_hgot;
+            if (window && k == 64 && le16(p + 12) == 0x01 && !(le32(p + 16) & SMB2_F_SIGNED)) {
+                /* what the reply may grant and keep the window (a header split
+                 * across reads is left alone) */
+                uint64_t charge = le16(p + 6) ? le16(p + 6) : 1;
+                uint64_t have = c->granted + c->outstanding - c->consumed - charge;
+                uint64_t ask = c->granted + c->outstanding >= c->consumed + charge && have < window
+                                   ? window - have
+                                   : 1;
+                if (le16(p + 14) > ask)
+                    st16(p + 14, (uint16_t)ask);
+            }
+            memcpy(c->rq_h + c->rq_hgot, p, k);
+            c->rq_hgot += k;
+        } else if (c->rq_next >= 0 && k > (size_t)c->rq_next - c->rq_pos) {
+            k = (size_t)c->rq_next - c->rq_pos; /* skip up to the next header */
+        }
+        p += k;
+        n -= k;
+        c->rq_pos += k;
+        c->rq_left -= k;
+        if (in_hdr && c->rq_hgot == 64) {
+            account_request(fs, c, c->rq_h);
+            uint32_t next = le32(c->rq_h + 20);
+            c->rq_next = next >= 64 && memcmp(c->rq_h, "\xfeSMB", 4) == 0 ? c->rq_next + next : -1;
+            c->rq_hgot = 0;
+        }
+    }
+}
+
+typedef struct {
+    faultsrv *fs;
+    fs_conn *c;
+    unsigned window;
+} grant_ctx;
+
+/* Proxy, server -> client: one reply. The request it answers stops being
+ * outstanding (unless this is an interim reply, 3.3.4.2); with a window the
+ * grant becomes what keeps the client's credits (unused plus outstanding) at
+ * the window, never zero (3.3.1.2). A signed reply keeps its grant. */
+static void account_reply(unsigned char *m, void *arg)
+{
+    grant_ctx *g = arg;
+    fs_conn *c = g->c;
+    uint64_t id = le64(m + 24);
+    uint32_t flags = le32(m + 16);
+    if (le16(m + 12) == SMB2_OPLOCK_CMD && id == UINT64_MAX)
+        return;
+    if (!((flags & SMB2_F_ASYNC) && le32(m + 8) == STATUS_PENDING) && c->chg_id[id % FS_CHG] == id) {
+        uint16_t ch = c->chg[id % FS_CHG];
+        c->outstanding -= ch <= c->outstanding ? ch : c->outstanding;
+        c->chg_id[id % FS_CHG] = UINT64_MAX;
+    }
+    if (g->window && !(flags & SMB2_F_SIGNED)) {
+        uint64_t held = c->granted > c->consumed ? c->granted - c->consumed : 0;
+        uint64_t have = held + c->outstanding;
+        uint64_t grant = have < g->window ? g->window - have : 0;
+        if (have + grant == 0)
+            grant = 1;
+        st16(m + 14, (uint16_t)grant);
+    }
+    c->granted += le16(m + 14);
+    if (g->fs->trace)
+        fprintf(stderr, "faultsrv: conn %d: reply cmd %u id %llu flags 0x%x grants %u (%llu granted, %llu used, %llu out)\n",
+                c->id, le16(m + 12), (unsigned long long)id, flags, le16(m + 14),
+                (unsigned long long)c->granted, (unsigned long long)c->consumed,
+                (unsigned long long)c->outstanding);
+}
+
+/* An interim STATUS_PENDING reply to the message m (SMB2 ERROR body, 2.2.2),
+ * as a whole frame; the final reply m becomes asynchronous with the same
+ * AsyncId (3.3.4.2). */
+static unsigned char *interim_for(unsigned char *m, uint64_t async_id, size_t *total)
+{
+    enum { BODY = 9 };
+    unsigned char *f = calloc(1, 4 + 64 + BODY);
+    if (!f)
+        return NULL;
+    f[3] = 64 + BODY;
+    memcpy(f + 4, m, 64);
+    unsigned char *h = f + 4;
+    st32(h + 8, STATUS_PENDING);
+    st16(h + 14, 0); /* grants none: the final reply grants */
+    st32(h + 16, (le32(m + 16) | SMB2_F_ASYNC) & ~(uint32_t)SMB2_F_SIGNED);
+    st32(h + 20, 0);
+    st64(h + 32, async_id);
+    memset(h + 48, 0, 16);
+    st16(h + 64, 9);
+    st32(m + 16, le32(m + 16) | SMB2_F_ASYNC);
+    st64(m + 32, async_id);
+    *total = 4 + 64 + BODY;
+    return f;
+}
+
+/* One unsolicited oplock break (2.2.23.1, MessageId all ones) of
+ * FS_FLOOD_BODY payload bytes, then a NetBIOS keep-alive. */
+static unsigned char *flood_unit(size_t *total)
+{
+    size_t n = 4 + FS_FLOOD_BODY + 4;
+    unsigned char *f = calloc(1, n);
+    if (!f)
+        return NULL;
+    f[1] = (unsigned char)(FS_FLOOD_BODY >> 16);
+    f[2] = (unsigned char)(FS_FLOOD_BODY >> 8);
+    f[3] = (unsigned char)FS_FLOOD_BODY;
+    unsigned char *h = f + 4;
+    memcpy(h, "\xfeSMB", 4);
+    st16(h + 4, 64);
+    st16(h + 12, SMB2_OPLOCK_CMD);
+    st32(h + 16, 1); /* SMB2_FLAGS_SERVER_TO_REDIR */
+    st64(h + 24, UINT64_MAX);
+    st16(h + 64, 24);
+    f[n - 4] = 0x85;
+    *total = n;
+    return f;
+}
+
 /* ------------------------------------------------------------------ frames */
+
+static void proxy_edit(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len, fs_action a,
+                       size_t arg);
+static void basic_action(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len, fs_action a,
+                         size_t arg);
 
 /* A whole frame f[0..len) has arrived from the source; f is ours to keep or free. */
 static void on_frame(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len)
@@ -259,6 +546,10 @@ static void on_frame(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len)
     size_t arg = 0;
     pthread_mutex_lock(&fs->mu);
     fs->nframes++;
+    if (fs->nlog < FS_LOG_MAX) {
+        fs->log[fs->nlog].conn = c->id;
+        fs->log[fs->nlog++].fi = (fs_frame_info){no, cmd, occ, len - 4};
+    }
     for (size_t i = 0; i < fs->nrules; i++) {
         const fs_rulerec *r = &fs->rules[i];
         if (r->conn >= 0 && r->conn != c->id)
@@ -269,16 +560,106 @@ static void on_frame(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len)
             break;
         }
     }
+    if (a != FS_PASS)
+        fs->hits++;
+    unsigned window = fs->window;
     pthread_mutex_unlock(&fs->mu);
     if (fs->trace)
         fprintf(stderr, "faultsrv: conn %d %s frame %d len %zu cmd %d#%d -> %s %zu\n", c->id,
                 fake ? "request" : "reply", no, len - 4, cmd, occ, action_names[a], arg);
 
+    fs_out *tail = c->out_tail;
+    if (!fake && a != FS_DROP && a != FS_CLOSE && a != FS_TRUNCATE_CLOSE && a != FS_STALL &&
+        a != FS_GARBAGE && a != FS_HEADER) { /* the client gets these replies: count them */
+        grant_ctx g = {fs, c, window};
+        each_msg(f, len, account_reply, &g);
+    }
+    if (a >= FS_SWAP && !fake)
+        proxy_edit(fs, c, f, len, a, arg);
+    else
+        basic_action(fs, c, f, len, a, arg);
+    if (c->held && c->out_tail != tail && !c->dead) { /* FS_SWAP: the held frame follows */
+        unsigned char *h = c->held;
+        c->held = NULL;
+        queue_client(c, h, c->held_len);
+    }
+}
+
+/* The proxy-only actions: a reply edited, multiplied, delayed or held back. */
+static void proxy_edit(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len, fs_action a,
+                       size_t arg)
+{
+    size_t total = 0;
+    unsigned char *extra = NULL;
+    switch (a) {
+    case FS_SWAP:
+        if (c->held) { /* one at a time */
+            queue_client(c, f, len);
+        } else {
+            c->held = f;
+            c->held_len = len;
+        }
+        break;
+    case FS_DUP:
+        queue_client_at(c, f, len, 1 + (long)(arg ? arg : 1), 0);
+        break;
+    case FS_DELAY:
+        queue_client_at(c, f, len, 1, now_ms() + arg);
+        break;
+    case FS_INTERIM:
+        if (len >= 4 + 64 && memcmp(f + 4, "\xfeSMB", 4) == 0 && le32(f + 4 + 20) == 0)
+            extra = interim_for(f + 4, 0x5A5A0000u + (uint64_t)c->nframes, &total);
+        if (extra)
+            queue_client(c, extra, total);
+        queue_client_at(c, f, len, 1, now_ms() + arg);
+        break;
+    case FS_CREDITS:
+        each_msg(f, len, set_credits, &(set_ctx){c, arg});
+        queue_client(c, f, len);
+        break;
+    case FS_SESSION:
+        each_msg(f, len, xor_session, &arg);
+        queue_client(c, f, len);
+        break;
+    case FS_FLOOD:
+        if ((extra = flood_unit(&total)) != NULL)
+            queue_client_at(c, extra, total, (long)arg, 0);
+        queue_client(c, f, len);
+        break;
+    default:
+        queue_client(c, f, len);
+        break;
+    }
+    (void)fs;
+}
+
+/* The actions of both modes. */
+static void basic_action(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len, fs_action a,
+                         size_t arg)
+{
+    int fake = c->ufd < 0;
     size_t total = 0;
     switch (a) {
+    case FS_HEADER: {
+        free(f);
+        unsigned char *h = malloc(4);
+        if (!h) {
+            conn_close(c);
+            break;
+        }
+        h[0] = (unsigned char)(arg >> 24);
+        h[1] = (unsigned char)(arg >> 16);
+        h[2] = (unsigned char)(arg >> 8);
+        h[3] = (unsigned char)arg;
+        queue_client(c, h, 4);
+        c->stalled = 1; /* nothing follows the header */
+        c->raw_len = c->raw_off = 0;
+        break;
+    }
     case FS_PASS:
     case FS_DROP:
     case FS_CORRUPT:
+    default:
         if (fake) {
             free(f);
         } else if (a == FS_DROP) {
@@ -331,8 +712,8 @@ static int read_frames(faultsrv *fs, fs_conn *c, int fd)
 {
     unsigned char scratch[16384];
     for (;;) {
-        if (c->dead || c->close_after_flush || c->to_client.p)
-            return 0; /* one frame in flight at a time */
+        if (c->dead || c->close_after_flush || c->out_head)
+            return 0; /* one frame (with its copies) in flight at a time */
         int hdr = c->hdr_got < 4;
         unsigned char *dst = c->stalled ? scratch
                              : hdr      ? c->hdr + c->hdr_got
@@ -388,7 +769,7 @@ static int read_frames(faultsrv *fs, fs_conn *c, int fd)
 }
 
 /* Proxy: client bytes go upstream unchanged (or nowhere once stalled). */
-static int read_client_raw(fs_conn *c)
+static int read_client_raw(faultsrv *fs, fs_conn *c)
 {
     for (;;) {
         if (c->raw_len > 0 && !c->stalled)
@@ -396,6 +777,7 @@ static int read_client_raw(fs_conn *c)
         ssize_t n = recv(c->cfd, c->raw, FS_RAW_CAP, 0);
         if (n > 0) {
             if (!c->stalled) {
+                observe_requests(fs, c, c->raw, (size_t)n);
                 c->raw_off = 0;
                 c->raw_len = (size_t)n;
                 if (flush_out(c->ufd, c->raw, &c->raw_off, c->raw_len) < 0)
@@ -411,20 +793,30 @@ static int read_client_raw(fs_conn *c)
     }
 }
 
+/* Writes the queue while the socket takes it and its head is due. */
 static int flush_client(fs_conn *c)
 {
-    fs_out *o = &c->to_client;
-    if (!o->p)
-        return 0;
-    if (flush_out(c->cfd, o->p, &o->off, o->len) < 0)
-        return -1;
-    if (o->off == o->len) {
+    uint64_t now = 0;
+    while (c->out_head) {
+        fs_out *o = c->out_head;
+        if (o->not_before && o->not_before > (now ? now : (now = now_ms())))
+            return 0;
+        if (flush_out(c->cfd, o->p, &o->off, o->len) < 0)
+            return -1;
+        if (o->off < o->len)
+            return 0;
+        if (--o->repeat > 0) {
+            o->off = 0;
+            continue;
+        }
+        c->out_head = o->next;
+        if (!c->out_head)
+            c->out_tail = NULL;
         free(o->p);
-        o->p = NULL;
-        o->off = o->len = 0;
-        if (c->close_after_flush)
-            conn_close(c);
+        free(o);
     }
+    if (c->close_after_flush)
+        conn_close(c);
     return 0;
 }
 
@@ -448,6 +840,7 @@ static void accept_all(faultsrv *fs)
             continue;
         }
         c->id = id;
+        c->granted = 1; /* the client's first credit, for NEGOTIATE (3.3.1.2) */
         c->cfd = cfd;
         c->ufd = -1;
         c->pc = c->pu = -1;
@@ -506,7 +899,7 @@ static void service(faultsrv *fs, fs_conn *c, const struct pollfd *pfds)
         if (rc & POLLERR)
             goto broken;
         if (want_c & POLLIN) {
-            if ((fake ? read_frames(fs, c, c->cfd) : read_client_raw(c)) < 0)
+            if ((fake ? read_frames(fs, c, c->cfd) : read_client_raw(fs, c)) < 0)
                 goto broken;
         } else if (rc & POLLHUP) {
             goto broken;
@@ -539,6 +932,8 @@ static void *fs_thread(void *arg)
     struct pollfd *pfds = NULL;
     size_t cap = 0;
     for (;;) {
+        uint64_t now = now_ms();
+        int timeout = -1; /* until the first delayed frame is due */
         size_t n = 0;
         for (fs_conn *c = fs->conns; c; c = c->next)
             n++;
@@ -561,10 +956,15 @@ static void *fs_thread(void *arg)
         pfds[k++] = (struct pollfd){.fd = fs->lfd, .events = POLLIN};
         for (fs_conn *c = fs->conns; c; c = c->next) {
             int fake = c->ufd < 0;
-            int flow = !c->to_client.p && !c->close_after_flush; /* may read the source */
+            int flow = !c->out_head && !c->close_after_flush; /* may read the source */
             short ev = 0;
-            if (c->to_client.p)
+            if (c->out_head && c->out_head->not_before > now) {
+                uint64_t wait = c->out_head->not_before - now;
+                if (timeout < 0 || wait < (uint64_t)timeout)
+                    timeout = (int)wait;
+            } else if (c->out_head) {
                 ev |= POLLOUT;
+            }
             if (c->stalled || (fake ? flow : c->raw_len == 0))
                 ev |= POLLIN;
             c->pc = (int)k;
@@ -580,15 +980,18 @@ static void *fs_thread(void *arg)
                 pfds[k++] = (struct pollfd){.fd = c->ufd, .events = ev};
             }
         }
-        if (poll(pfds, k, -1) < 0) {
+        if (poll(pfds, k, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
         if (pfds[0].revents)
             break; /* fs_stop */
-        for (fs_conn *c = fs->conns; c; c = c->next)
+        for (fs_conn *c = fs->conns; c; c = c->next) {
             service(fs, c, pfds);
+            if (!c->dead && c->out_head && flush_client(c) < 0) /* a delayed frame came due */
+                conn_close(c);
+        }
         for (fs_conn **pp = &fs->conns; *pp;) {
             fs_conn *c = *pp;
             if (c->dead) {
@@ -669,6 +1072,46 @@ void fs_nbt_reply(faultsrv *fs, const unsigned char *bytes, size_t len)
 int fs_port(const faultsrv *fs)
 {
     return fs ? fs->port : -1;
+}
+
+void fs_credit_window(faultsrv *fs, unsigned window)
+{
+    pthread_mutex_lock(&fs->mu);
+    fs->window = window;
+    pthread_mutex_unlock(&fs->mu);
+}
+
+void fs_credit_stats_get(faultsrv *fs, fs_credit_stats *out)
+{
+    pthread_mutex_lock(&fs->mu);
+    *out = fs->stats;
+    pthread_mutex_unlock(&fs->mu);
+}
+
+void fs_credit_stats_reset_max(faultsrv *fs)
+{
+    pthread_mutex_lock(&fs->mu);
+    fs->stats.max_outstanding = 0;
+    pthread_mutex_unlock(&fs->mu);
+}
+
+int fs_frame_log(faultsrv *fs, int conn_no, fs_frame_info *out, int max)
+{
+    int n = 0;
+    pthread_mutex_lock(&fs->mu);
+    for (int i = 0; i < fs->nlog && n < max; i++)
+        if (fs->log[i].conn == conn_no)
+            out[n++] = fs->log[i].fi;
+    pthread_mutex_unlock(&fs->mu);
+    return n;
+}
+
+int fs_hits(faultsrv *fs)
+{
+    pthread_mutex_lock(&fs->mu);
+    int n = fs->hits;
+    pthread_mutex_unlock(&fs->mu);
+    return n;
 }
 
 int fs_connections(faultsrv *fs)

@@ -19,7 +19,14 @@
  *                      the first arg bytes (header included) of it, and close
  *   FS_CLOSE           close at once
  *   FS_STALL           never answer again (the connection stays open)
+ *   FS_HEADER          answer with the bare 4-byte transport header arg, then nothing
  *   other actions      no answer
+ *
+ * Proxy only: FS_SWAP, FS_DUP, FS_DELAY, FS_INTERIM, FS_CREDITS, FS_SESSION,
+ * FS_FLOOD edit or multiply the server's replies; fs_credit_window makes the
+ * proxy play a server with a small credit window, and fs_credit_stats tells
+ * whether the client ever sent beyond what it was granted (the proxy parses
+ * the requests' SMB2 headers as they pass; encrypted frames are not seen).
  *
  * Frame numbers and command occurrences are 0-based and counted per
  * connection; connections are numbered 0, 1, ... in accept order. When several
@@ -43,8 +50,21 @@ typedef enum {
     FS_TRUNCATE_CLOSE, /* send the first arg bytes of the frame (the 4-byte header
                           included; at most its length - 1), then close both sides */
     FS_DROP,           /* drop this frame only */
-    FS_CORRUPT         /* xor 0xFF into payload byte arg (the 4-byte header not counted;
+    FS_CORRUPT,        /* xor 0xFF into payload byte arg (the 4-byte header not counted;
                           past the end: the last byte) */
+    FS_HEADER,         /* send only the 4-byte transport header arg (big-endian: type byte,
+                          24-bit length), then stall: e.g. 0x01000000 (16 MiB, which a
+                          24-bit length can't say), 0 (a zero-length frame) */
+    FS_SWAP,           /* hold this frame back and send it right after the next one */
+    FS_DUP,            /* send the frame, then arg more copies of it (0: 1) */
+    FS_DELAY,          /* send the frame arg ms later (later frames wait behind it) */
+    FS_INTERIM,        /* first an interim STATUS_PENDING reply (MS-SMB2 3.3.4.2), then
+                          arg ms later the frame, made asynchronous too (one message) */
+    FS_CREDITS,        /* set CreditResponse of every message of the frame to arg */
+    FS_SESSION,        /* xor arg into SessionId of every message of the frame */
+    FS_FLOOD           /* first arg unsolicited messages (oplock breaks, MessageId
+                          0xFFFFFFFFFFFFFFFF, 64 KiB each, MS-SMB2 2.2.23) with a NetBIOS
+                          keep-alive after each, then the frame */
 } fs_action;
 
 #define FS_ANY_CONN (-1)
@@ -73,6 +93,31 @@ void fs_clear_rules(faultsrv *fs);
  * (at most 8), e.g. a negative session response 83 00 00 01 82. */
 void fs_nbt_reply(faultsrv *fs, const unsigned char *bytes, size_t len);
 
+/* Proxy: from now on the server keeps the client's credits (unused grants
+ * plus requests outstanding) at most window, as a server's credit algorithm
+ * would (MS-SMB2 3.3.1.2): every unsigned reply's CreditResponse is
+ * rewritten, never leaving the client with none; signed replies keep theirs
+ * (their signature covers it). 0: Samba's grants pass unchanged. */
+void fs_credit_window(faultsrv *fs, unsigned window);
+typedef struct fs_credit_stats {
+    long requests;            /* requests seen (CANCEL excluded) */
+    long violations;          /* requests beyond the credits granted so far (3.3.5.2.3) */
+    unsigned max_outstanding; /* most credits charged by requests awaiting replies */
+} fs_credit_stats;
+void fs_credit_stats_get(faultsrv *fs, fs_credit_stats *out); /* all connections */
+void fs_credit_stats_reset_max(faultsrv *fs);                 /* max_outstanding = 0 */
+
+/* The frames a rule could act on, in order, for one connection (the first
+ * FS_LOG_MAX frames of all connections are kept): what a test needs to aim
+ * a rule at every reply an operation gets. Returns how many were copied. */
+typedef struct fs_frame_info {
+    int frame, cmd, nth; /* cmd -1: not an SMB2 header (encrypted, junk) */
+    size_t len;          /* payload bytes (the 4-byte header not counted) */
+} fs_frame_info;
+#define FS_LOG_MAX 4096
+int fs_frame_log(faultsrv *fs, int conn_no, fs_frame_info *out, int max);
+
+int fs_hits(faultsrv *fs);        /* frames a rule other than FS_PASS acted on */
 int fs_connections(faultsrv *fs); /* connections accepted so far */
 int fs_frames(faultsrv *fs);      /* frames counted so far, all connections */
 

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # install-deps.sh - the Debian 12 packages that building asmb and running its tests need
 # (compiler, CMake, libuv, OpenSSL, Samba + smbclient for tests/samba/samba.sh, ss/pgrep,
-# valgrind, clang with its sanitizer runtimes). Idempotent: does nothing (no apt-get update)
+# valgrind, clang with its sanitizer runtimes, doxygen for the API reference, libevent for
+# examples/ex_libevent.c). Idempotent: does nothing (no apt-get update)
 # when every package is already installed. Needs root.
 set -euo pipefail
 
 # samba-vfs-modules (shadow_copy2, for the snap share) is only a Recommends of samba:
 # listed so that it is there even where apt is set not to install recommends.
 pkgs=(build-essential cmake pkg-config libuv1-dev libssl-dev samba samba-vfs-modules smbclient
-      iproute2 procps valgrind clang libclang-rt-14-dev)
+      iproute2 procps valgrind clang libclang-rt-14-dev doxygen libevent-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -376,6 +376,7 @@ static void test_reads_reordered(void)
     asmb_conn *c = ready_conn(100);
     c->cfg.io_size = 4096; /* the smallest request size: 3 READs for this file */
     c->cfg.io_window = 3;
+    c->cfg.no_compound = 1; /* CREATE alone, then the READ window (no CREATE+READ+CLOSE) */
     c->server_caps = SMB2_GLOBAL_CAP_LARGE_MTU;
     (void)cfg;
     add_tree(c, "share", 9);

@@ -192,7 +192,7 @@ static const uint8_t *afield(const asmb_wr *w, size_t at, size_t *len)
 #define AF_DOMAIN 28
 #define AF_USER 36
 #define AF_WS 44
-#define AF_KEY 52
+#define AF_SESSKEY 52
 
 static void test_negotiate(asmb_crypto *c)
 {
@@ -242,7 +242,7 @@ static void test_nlmp_424(asmb_crypto *c)
     const uint8_t *want_nt = t_hex(v424_nt_response, &ntl);
     CHECK_EQ_INT(l, ntl);
     if (l == ntl) CHECK_MEM(f, want_nt, ntl);
-    f = afield(&auth, AF_KEY, &l);
+    f = afield(&auth, AF_SESSKEY, &l);
     CHECK_EQ_INT(l, 16);
     CHECK_MEM(f, t_hex(v424_enc_key, NULL), 16);
     f = afield(&auth, AF_USER, &l);
@@ -350,7 +350,7 @@ static void test_real_exchange(asmb_crypto *c)
     }
     hmac16(c, k, proof, 16, "", 0, kek);
     CHECK_EQ_INT(asmb__rc4(c, kek, esk, 16, enc), 0);
-    f = afield(&auth, AF_KEY, &l);
+    f = afield(&auth, AF_SESSKEY, &l);
     CHECK_EQ_INT(l, 16);
     CHECK_MEM(f, enc, 16);
     f = afield(&auth, AF_USER, &l);
@@ -472,7 +472,7 @@ static void test_anonymous(asmb_crypto *c)
         CHECK_EQ_INT(l, 0);
         afield(&auth, AF_USER, &l);
         CHECK_EQ_INT(l, 0);
-        afield(&auth, AF_KEY, &l);
+        afield(&auth, AF_SESSKEY, &l);
         CHECK_EQ_INT(l, 0);
         CHECK_EQ_INT(asmb_le32(auth.data + AF_DOMAIN + 4), 72); /* no MIC */
         CHECK_EQ_INT(auth.len, 72 + 1 + 4);

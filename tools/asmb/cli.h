@@ -4,7 +4,8 @@
  * url.c       smb:// URL parsing
  * creds.c     credentials (-U, -W, -N, -A, ASMB_PASSWORD, prompt) and the connection
  * commands.c  ls, stat, rm, mkdir, rmdir, mv, getacl, echo, shares, snapshots
- * transfer.c  get, put
+ * transfer.c  get, put of one file
+ * batch.c     get, put of several files at once (-j), on the asynchronous API
  * output.c    text and JSON output, the progress bar
  *
  * No mutable globals: everything lives in the cli_opts given to each function. */
@@ -32,8 +33,11 @@ enum { /* command-specific options, as bits (cli_opts.seen) */
     OPT_APPEND = 4,
     OPT_RECURSIVE = 8,
     OPT_REPLACE = 16,
-    OPT_SNAPSHOT = 32
+    OPT_SNAPSHOT = 32,
+    OPT_JOBS = 64
 };
+
+enum { CLI_JOBS_DEFAULT = 4, CLI_JOBS_MAX = 64 }; /* -j */
 
 /* Credentials from one source; NULL = not given. Heap strings. */
 typedef struct cli_creds {
@@ -57,11 +61,13 @@ typedef struct cli_opts {
     int signing, encryption;
     unsigned timeout_ms;  /* --timeout; 0 = library defaults */
     int quiet, json, help, version;
+    int log_level;        /* --debug: ASMB_LOG_*, 0 = silent */
     /* command-specific */
     unsigned seen;        /* OPT_* given */
     uint64_t offset;
     int64_t length;
     int64_t snapshot;     /* --snapshot: Unix seconds (> 0) */
+    unsigned jobs;        /* -j: transfers in flight at once (get, put of several files) */
     /* the command and its positional arguments (pointers into argv) */
     const char *command;
     const char **args;
@@ -89,8 +95,16 @@ char *path_basename(const char *path);
 char *path_dirname(const char *path);
 
 /* ---- creds.c ---- */
+/* One connection: blocking (sync, session_connect) for the one-operation
+ * commands, or on our own loop (conn, session_connect_async) for batches of
+ * transfers in flight together. */
 typedef struct cli_session {
     asmb_sync *sync;
+    asmb_conn *conn;
+    uv_loop_t loop;      /* conn's; initialised when conn is set */
+    int auth;            /* async: 0 pending, 1 ok, -1 failed */
+    int ended;           /* async: the connection ended */
+    asmb_error auth_err; /* async: why authentication failed */
     cli_url url;
     asmb_opts opts;
     const asmb_opts *op; /* &opts with --timeout or --snapshot, else NULL */
@@ -107,7 +121,16 @@ void creds_free(cli_creds *c);
 int session_parse(const char *url_text, int need_share, cli_session *out);
 int session_connect(const cli_opts *o, cli_session *s);
 int session_open(const cli_opts *o, const char *url_text, int need_share, cli_session *out);
+/* session_connect on an asmb_conn of our own loop (s->conn, s->loop). */
+int session_connect_async(const cli_opts *o, cli_session *s);
+/* Runs s->loop until d (started with return code rc) fires. 0 with d still
+ * referenced (read asmb_deferred_result, then asmb_deferred_unref), else the
+ * failure's code with *err filled (for report_error) and d released. */
+int session_wait(cli_session *s, int rc, asmb_deferred *d, asmb_error *err);
 void session_close(cli_session *s);
+/* --debug: prints "asmb: LEVEL: FORMAT..." to stderr when level is enabled. */
+void cli_log(const cli_opts *o, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Prints "asmb: MESSAGE" for a library failure; returns the exit status. */
 int report_error(const asmb_error *e);
 int exit_status_of(int code);
@@ -128,6 +151,34 @@ int cmd_echo(const cli_opts *o);
 int cmd_shares(const cli_opts *o);
 int cmd_snapshots(const cli_opts *o);
 
+/* ---- transfer.c, shared with batch.c ---- */
+int show_progress(const cli_opts *o);
+/* A new string: dir + "/" + name ("name" when dir is ""); NULL when out of memory. */
+char *path_join(const char *dir, const char *name);
+/* 1 when the last component of text has a wildcard (* or ?). */
+int has_wildcard(const char *text);
+
+typedef struct progress progress;
+/* Where get writes: opened at the first byte (sink_open), so that a failed
+ * retrieve leaves no empty file and does not truncate an existing one. */
+typedef struct get_sink {
+    const char *local; /* NULL = stdout */
+    int fd, opened, err;
+    progress *pg;
+} get_sink;
+int sink_open(get_sink *g);
+int sink_write(void *arg, const void *data, size_t len); /* an asmb_sink's write */
+typedef struct put_source {
+    int fd, err;
+    progress *pg;
+} put_source;
+long source_read(void *arg, void *buf, size_t len); /* an asmb_source's read */
+
+/* ---- batch.c: several files, jobs in flight at once ---- */
+/* get URL... LOCALDIR (or a wildcard), put LOCAL... URL/. */
+int batch_get(const cli_opts *o);
+int batch_put(const cli_opts *o);
+
 /* ---- output.c ---- */
 void out_entry_text(FILE *f, const asmb_file_info *e);
 void out_entry_json(FILE *f, const asmb_file_info *e);
@@ -139,20 +190,27 @@ void out_shares_text(FILE *f, const asmb_share_list *l);
 void out_shares_json(FILE *f, const asmb_share_list *l);
 void out_snapshots_text(FILE *f, const asmb_snapshot_list *l);
 void out_snapshots_json(FILE *f, const asmb_snapshot_list *l);
+/* "AES-128-GCM"..., "?" when unknown; "HMAC-SHA256"..., "none". */
+const char *out_cipher_name(int cipher);
+const char *out_signing_name(int algorithm);
+/* Monotonic seconds. */
+double out_now(void);
 /* "2026-01-02T03:04:05Z" (frac = 0) or "2026-01-02T03:04:05.1234567Z". */
 void out_iso_time(char *buf, size_t len, uint64_t filetime, int frac);
 
-typedef struct progress {
+struct progress {
     int enabled;
     uint64_t done, total;
     int total_known;
     double start, last_draw; /* monotonic seconds */
     int drawn;
-} progress;
+};
 
 void progress_init(progress *p, int enabled, uint64_t total, int total_known);
 void progress_add(progress *p, uint64_t n);
 /* Final redraw and newline (when enabled). */
 void progress_finish(progress *p);
+/* Clears a drawn bar's line, before a message (the next update redraws it). */
+void progress_clear(progress *p);
 
 #endif

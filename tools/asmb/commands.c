@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -232,20 +231,6 @@ int cmd_getacl(const cli_opts *o)
     return status;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static const char *cipher_name(int cipher)
-{
-    static const char *const names[] = {"", "AES-128-CCM", "AES-128-GCM", "AES-256-CCM",
-                                        "AES-256-GCM"};
-    return cipher > 0 && cipher < 5 ? names[cipher] : "?";
-}
-
 /* echo smb://HOST[:PORT]: connect, authenticate, one ECHO. */
 int cmd_echo(const cli_opts *o)
 {
@@ -253,11 +238,11 @@ int cmd_echo(const cli_opts *o)
     int status = session_open(o, o->args[0], 0, &s);
     if (status) return status;
     asmb_error e;
-    double t0 = now_ms();
+    double t0 = out_now();
     if (asmb_sync_echo(s.sync, s.op, &e)) {
         status = report_error(&e);
     } else {
-        double ms = now_ms() - t0;
+        double ms = (out_now() - t0) * 1e3;
         asmb_conn_info info;
         memset(&info, 0, sizeof info);
         asmb_conn_info_get(asmb_sync_conn(s.sync), &info);
@@ -266,7 +251,7 @@ int cmd_echo(const cli_opts *o)
                v6 ? "]" : "", cli_port(o, s.url.port), asmb_dialect_name(info.dialect),
                info.is_guest ? ", guest" : "", info.is_anonymous ? ", anonymous" : "",
                info.signing ? ", signed" : "", info.cipher ? ", encrypted " : "",
-               info.cipher ? cipher_name(info.cipher) : "", ms);
+               info.cipher ? out_cipher_name(info.cipher) : "", ms);
     }
     session_close(&s);
     return status;

@@ -226,36 +226,165 @@ int session_parse(const char *url_text, int need_share, cli_session *s)
     return CLI_OK;
 }
 
-int session_connect(const cli_opts *o, cli_session *s)
+/* --debug: the library's messages and ours, one line each. */
+static void log_line(int level, const char *message, void *arg)
 {
-    cli_creds c;
-    int status = resolve_creds(o, &s->url, &c);
+    (void)arg;
+    fprintf(stderr, "asmb: %s: %s\n", asmb_log_level_name(level), message);
+}
+
+void cli_log(const cli_opts *o, int level, const char *fmt, ...)
+{
+    if (level > o->log_level) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_line(level, msg, NULL);
+}
+
+/* What authentication settled on, for --debug. */
+static void log_negotiated(const cli_opts *o, const asmb_conn *conn)
+{
+    asmb_conn_info info;
+    memset(&info, 0, sizeof info);
+    if (o->log_level < ASMB_LOG_DEBUG || asmb_conn_info_get(conn, &info)) return;
+    cli_log(o, ASMB_LOG_DEBUG,
+            "negotiated %s, signing %s, encryption %s%s%s, max read/write %u/%u bytes",
+            asmb_dialect_name(info.dialect),
+            info.signing ? out_signing_name(info.signing_algorithm) : "off",
+            info.cipher ? out_cipher_name(info.cipher) : "off", info.is_guest ? ", guest" : "",
+            info.is_anonymous ? ", anonymous" : "", (unsigned)info.max_read_size,
+            (unsigned)info.max_write_size);
+}
+
+/* The connection's configuration from the options; c holds its strings. */
+static int make_config(const cli_opts *o, const cli_url *u, asmb_config *cfg, cli_creds *c)
+{
+    int status = resolve_creds(o, u, c);
     if (status) {
-        creds_free(&c);
+        creds_free(c);
         return status;
     }
-    asmb_config cfg;
-    asmb_config_init(&cfg);
-    cfg.username = c.user;
-    cfg.password = c.password;
-    cfg.domain = c.domain;
-    cfg.min_dialect = o->min_dialect;
-    cfg.max_dialect = o->max_dialect;
-    cfg.signing = o->signing;
-    cfg.encryption = o->encryption;
-    cfg.ciphers[0] = o->cipher;
-    cfg.netbios = o->netbios;
+    asmb_config_init(cfg);
+    cfg->username = c->user;
+    cfg->password = c->password;
+    cfg->domain = c->domain;
+    cfg->min_dialect = o->min_dialect;
+    cfg->max_dialect = o->max_dialect;
+    cfg->signing = o->signing;
+    cfg->encryption = o->encryption;
+    cfg->ciphers[0] = o->cipher;
+    cfg->netbios = o->netbios;
     if (o->timeout_ms)
-        cfg.connect_timeout_ms = cfg.auth_timeout_ms = cfg.op_timeout_ms = o->timeout_ms;
+        cfg->connect_timeout_ms = cfg->auth_timeout_ms = cfg->op_timeout_ms = o->timeout_ms;
+    cfg->log_level = o->log_level;
+    cfg->log = o->log_level ? log_line : NULL;
+    return CLI_OK;
+}
+
+static void set_op(const cli_opts *o, cli_session *s)
+{
+    s->opts.timeout_ms = o->timeout_ms;
+    s->opts.snapshot = o->snapshot; /* only ls, stat and get accept --snapshot */
+    s->op = o->timeout_ms || o->snapshot ? &s->opts : NULL;
+}
+
+int session_connect(const cli_opts *o, cli_session *s)
+{
+    asmb_config cfg;
+    cli_creds c;
+    int status = make_config(o, &s->url, &cfg, &c);
+    if (status) return status;
     asmb_error e;
     memset(&e, 0, sizeof e);
     s->sync = asmb_sync_connect(s->url.host, cli_port(o, s->url.port), &cfg, &e);
     creds_free(&c);
     if (!s->sync) return report_error(&e);
-    s->opts.timeout_ms = o->timeout_ms;
-    s->opts.snapshot = o->snapshot; /* only ls, stat and get accept --snapshot */
-    s->op = o->timeout_ms || o->snapshot ? &s->opts : NULL;
+    log_negotiated(o, asmb_sync_conn(s->sync));
+    set_op(o, s);
     return CLI_OK;
+}
+
+static void copy_failure(asmb_error *e, const asmb_failure *f)
+{
+    e->code = f->code;
+    e->ntstatus = f->ntstatus;
+    snprintf(e->message, sizeof e->message, "%s", f->message ? f->message : "");
+}
+
+static void on_auth_ok(asmb_conn *conn, void *arg)
+{
+    (void)conn;
+    ((cli_session *)arg)->auth = 1;
+}
+
+static void on_auth_failed(asmb_conn *conn, const asmb_failure *why, void *arg)
+{
+    (void)conn;
+    cli_session *s = arg;
+    s->auth = -1;
+    copy_failure(&s->auth_err, why);
+}
+
+static void on_disconnected(asmb_conn *conn, const asmb_failure *why, void *arg)
+{
+    (void)conn;
+    cli_session *s = arg;
+    s->ended = 1;
+    if (!s->auth) {
+        s->auth = -1;
+        copy_failure(&s->auth_err, why);
+    }
+}
+
+int session_connect_async(const cli_opts *o, cli_session *s)
+{
+    static const asmb_handlers h = {on_auth_ok, on_auth_failed, on_disconnected};
+    asmb_config cfg;
+    cli_creds c;
+    int status = make_config(o, &s->url, &cfg, &c);
+    if (status) return status;
+    if (uv_loop_init(&s->loop)) {
+        creds_free(&c);
+        return cli_error(CLI_FAIL, "out of memory");
+    }
+    s->conn = asmb_conn_new(&s->loop, &cfg, &h, s);
+    creds_free(&c); /* the connection copied them */
+    if (!s->conn) {
+        uv_loop_close(&s->loop);
+        return cli_error(CLI_FAIL, "out of memory");
+    }
+    int rc = asmb_conn_connect(s->conn, s->url.host, cli_port(o, s->url.port));
+    if (rc) {
+        asmb_error e = {rc, 0, ""};
+        return report_error(&e);
+    }
+    while (!s->auth && uv_run(&s->loop, UV_RUN_ONCE)) {
+    }
+    if (s->auth != 1) return report_error(&s->auth_err);
+    log_negotiated(o, s->conn);
+    set_op(o, s);
+    return CLI_OK;
+}
+
+int session_wait(cli_session *s, int rc, asmb_deferred *d, asmb_error *err)
+{
+    memset(err, 0, sizeof *err);
+    if (rc) return err->code = rc;
+    asmb_deferred_ref(d);
+    while (asmb_deferred_state(d) == ASMB_DEFERRED_PENDING && uv_run(&s->loop, UV_RUN_ONCE)) {
+    }
+    if (asmb_deferred_state(d) == ASMB_DEFERRED_PENDING) { /* the loop ran dry */
+        asmb_deferred_unref(d);
+        return err->code = ASMB_ENOTCONN;
+    }
+    const asmb_failure *f = asmb_deferred_failure(d);
+    if (!f) return 0;
+    copy_failure(err, f);
+    asmb_deferred_unref(d);
+    return err->code ? err->code : ASMB_EFAILURE;
 }
 
 int session_open(const cli_opts *o, const char *url_text, int need_share, cli_session *s)
@@ -269,6 +398,13 @@ int session_open(const cli_opts *o, const char *url_text, int need_share, cli_se
 void session_close(cli_session *s)
 {
     if (s->sync) asmb_sync_close(s->sync);
+    if (s->conn) {
+        asmb_conn_close(s->conn);
+        asmb_conn_free(s->conn);
+        uv_run(&s->loop, UV_RUN_DEFAULT); /* lets the connection's handles close */
+        uv_loop_close(&s->loop);
+    }
     url_free(&s->url);
     s->sync = NULL;
+    s->conn = NULL;
 }

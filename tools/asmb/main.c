@@ -1,5 +1,6 @@
 /* asmb: command-line SMB2/3 client. Options, help and dispatch. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -32,18 +33,30 @@ static const command commands[] = {
      "  --json       one object with the fields of ls --json\n"
      "  --snapshot @GMT-YYYY.MM.DD-HH.MM.SS\n"
      "               the attributes in that snapshot (see snapshots)\n"},
-    {"get", 1, 2, OPT_OFFSET | OPT_LENGTH | OPT_SNAPSHOT, cmd_get, "get URL [LOCAL|-]",
+    {"get", 1, INT_MAX, OPT_OFFSET | OPT_LENGTH | OPT_SNAPSHOT | OPT_JOBS, cmd_get,
+     "get URL [LOCAL|-]\n       asmb [OPTIONS] get [-j N] URL... [LOCALDIR]",
      "Download a file to LOCAL (default: the remote name in the current\n"
      "directory; into LOCAL when it is a directory; - = standard output).\n"
-     "  --offset N   start at byte N of the remote file\n"
-     "  --length N   copy at most N bytes\n"
+     "Several URLs, or wildcards (* and ?) in a URL's last component, download\n"
+     "every matching file (directories are skipped) into LOCALDIR (default: the\n"
+     "current directory), which must exist; all URLs on one server.\n"
+     "  --offset N   start at byte N of the remote file (one file only)\n"
+     "  --length N   copy at most N bytes (one file only)\n"
      "  --snapshot @GMT-YYYY.MM.DD-HH.MM.SS\n"
-     "               download the file as it was in that snapshot (see snapshots)\n"},
-    {"put", 2, 2, OPT_OFFSET | OPT_APPEND, cmd_put, "put LOCAL|- URL",
+     "               download the file as it was in that snapshot (see snapshots)\n"
+     "  -j N         several files: N transfers at once (default 4, at most 64)\n"
+     "  --json       several files: an array of results: share, path, local, ok,\n"
+     "               bytes, seconds, error\n"},
+    {"put", 2, INT_MAX, OPT_OFFSET | OPT_APPEND | OPT_JOBS, cmd_put,
+     "put LOCAL|- URL\n       asmb [OPTIONS] put [-j N] LOCAL... URL",
      "Upload LOCAL (- = standard input). Without options the remote file is\n"
      "created or truncated. A URL ending with '/' gets LOCAL's name appended.\n"
+     "With several LOCAL files, URL names a directory and each file goes there\n"
+     "under its own name.\n"
      "  --offset N   write at byte N of the remote file, without truncating it\n"
-     "  --append     write at the end of the remote file (created if missing)\n"},
+     "  --append     write at the end of the remote file (created if missing)\n"
+     "  -j N         several files: N transfers at once (default 4, at most 64)\n"
+     "  --json       several files: an array of results, as get's\n"},
     {"rm", 1, 1, OPT_RECURSIVE, cmd_rm, "rm URL",
      "Delete the files matching the URL's last component (wildcards * and ?).\n"
      "  -r   also delete matching directories with all their contents\n"},
@@ -86,7 +99,9 @@ static const char help_text[] =
     "  ls URL [PATTERN]        list a directory (or show one file)\n"
     "  stat URL                show a file's attributes\n"
     "  get URL [LOCAL|-]       download a file (- = standard output)\n"
+    "  get URL... [LOCALDIR]   download several files, or a wildcard's (-j N at once)\n"
     "  put LOCAL|- URL         upload a file (- = standard input)\n"
+    "  put LOCAL... URL        upload several files into a directory (-j N at once)\n"
     "  rm URL                  delete matching files (-r: directories too)\n"
     "  mkdir URL               create a directory\n"
     "  rmdir URL               remove an empty directory\n"
@@ -114,8 +129,13 @@ static const char help_text[] =
     "  --cipher NAME          preferred cipher: AES-128-GCM AES-128-CCM AES-256-GCM AES-256-CCM\n"
     "  --netbios              NetBIOS session service (port 139 unless -p or the URL says)\n"
     "  --timeout SECONDS      connect, authentication and per-request timeout\n"
-    "  -q                     no progress bar\n"
-    "  --json                 JSON output (ls, stat, getacl, shares, snapshots)\n"
+    "  -q                     no progress bar, no transfer summary\n"
+    "  --json                 JSON output (ls, stat, getacl, shares, snapshots, and\n"
+    "                         get and put of several files)\n"
+    "  -j N, --jobs N         get, put of several files: N transfers at once (default 4)\n"
+    "  --debug[=LEVEL]        log to stderr: error, warn, info, debug (the default\n"
+    "                         with --debug: what was negotiated) or trace (one\n"
+    "                         line per SMB2 message)\n"
     "  --snapshot @GMT-YYYY.MM.DD-HH.MM.SS\n"
     "                         ls, stat, get: read that snapshot (asmb snapshots URL\n"
     "                         lists them)\n"
@@ -129,13 +149,15 @@ static const char help_text[] =
 enum {
     ID_USER, ID_DOMAIN, ID_NOPASS, ID_AUTHFILE, ID_PORT, ID_MINPROTO, ID_MAXPROTO, ID_SIGNING,
     ID_ENCRYPT, ID_TIMEOUT, ID_QUIET, ID_JSON, ID_HELP, ID_VERSION, ID_OFFSET, ID_LENGTH, ID_APPEND,
-    ID_RECURSIVE, ID_REPLACE, ID_SNAPSHOT, ID_NETBIOS, ID_CIPHER
+    ID_RECURSIVE, ID_REPLACE, ID_SNAPSHOT, ID_NETBIOS, ID_CIPHER, ID_JOBS, ID_DEBUG
 };
+
+enum { VALUE_NONE = 0, VALUE_NEEDED = 1, VALUE_OPTIONAL = 2 /* only as --name=value */ };
 
 typedef struct opt_def {
     const char *name; /* long name, or NULL */
     char short_name;  /* or 0 */
-    int has_value;
+    int has_value;    /* VALUE_* */
     int id;
 } opt_def;
 
@@ -151,6 +173,7 @@ static const opt_def opt_defs[] = {
     {"append", 0, 0, ID_APPEND},       {NULL, 'r', 0, ID_RECURSIVE},
     {"replace", 0, 0, ID_REPLACE},     {"snapshot", 0, 1, ID_SNAPSHOT},
     {"netbios", 0, 0, ID_NETBIOS},     {"cipher", 0, 1, ID_CIPHER},
+    {"jobs", 'j', 1, ID_JOBS},         {"debug", 0, VALUE_OPTIONAL, ID_DEBUG},
 };
 
 int cli_port(const cli_opts *o, int url_port)
@@ -270,6 +293,15 @@ static int parse_gmt_token(const char *t, int64_t *out)
     return 0;
 }
 
+/* --debug[=LEVEL]: the bare option is debug. */
+static int parse_log_level(const char *s, int *out)
+{
+    if (!s) return *out = ASMB_LOG_DEBUG, 0;
+    for (int l = ASMB_LOG_ERROR; l <= ASMB_LOG_TRACE; l++)
+        if (!strcasecmp(s, asmb_log_level_name(l))) return *out = l, 0;
+    return -1;
+}
+
 /* -U USER%PASSWORD: hide the password from ps, as smbclient does. */
 static int set_user(cli_opts *o, char *value)
 {
@@ -323,6 +355,15 @@ static int apply_value(cli_opts *o, const opt_def *d, const char *opt, char *v)
         o->length = (int64_t)n;
         o->seen |= OPT_LENGTH;
         return CLI_OK;
+    case ID_JOBS:
+        if (parse_u64(v, CLI_JOBS_MAX, &n) || n == 0) return bad_value(opt, v, "1 to 64");
+        o->jobs = (unsigned)n;
+        o->seen |= OPT_JOBS;
+        return CLI_OK;
+    case ID_DEBUG:
+        if (parse_log_level(v, &o->log_level))
+            return bad_value(opt, v, "error, warn, info, debug or trace");
+        return CLI_OK;
     case ID_SNAPSHOT:
         if (parse_gmt_token(v, &o->snapshot))
             return bad_value(opt, v, "@GMT-YYYY.MM.DD-HH.MM.SS, a UTC time after 1970");
@@ -359,10 +400,11 @@ static int parse_long(cli_opts *o, char **argv, int argc, int *i)
         if (eq) return cli_error(CLI_USAGE, "option --%s takes no value", d->name);
         return apply_flag(o, d);
     }
-    char *v = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
-    if (!v) return cli_error(CLI_USAGE, "option --%s needs a value", d->name);
     char opt[32];
     snprintf(opt, sizeof opt, "--%s", d->name);
+    if (d->has_value == VALUE_OPTIONAL) return apply_value(o, d, opt, eq ? eq + 1 : NULL);
+    char *v = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+    if (!v) return cli_error(CLI_USAGE, "option --%s needs a value", d->name);
     return apply_value(o, d, opt, v);
 }
 
@@ -412,6 +454,7 @@ static void opts_init(cli_opts *o)
     o->max_dialect = d.max_dialect;
     o->signing = d.signing;
     o->encryption = d.encryption;
+    o->jobs = CLI_JOBS_DEFAULT;
 }
 
 static void opts_free(cli_opts *o)
@@ -431,7 +474,7 @@ static void command_help(const command *c)
 static int check_command(const command *c, const cli_opts *o)
 {
     static const char *const names[] = {"--offset", "--length", "--append", "-r", "--replace",
-                                        "--snapshot"};
+                                        "--snapshot", "-j"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if ((o->seen & (1u << i)) && !(c->options & (1u << i)))
             return cli_error(CLI_USAGE, "%s: option %s does not apply", c->name, names[i]);

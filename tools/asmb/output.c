@@ -145,9 +145,22 @@ void out_security_json(FILE *f, const asmb_security *sec)
     fputs(sec->nace ? "\n]}\n" : "]}\n", f);
 }
 
+const char *out_cipher_name(int cipher)
+{
+    static const char *const names[] = {"", "AES-128-CCM", "AES-128-GCM", "AES-256-CCM",
+                                        "AES-256-GCM"};
+    return cipher > 0 && cipher < 5 ? names[cipher] : "?";
+}
+
+const char *out_signing_name(int algorithm)
+{
+    static const char *const names[] = {"none", "HMAC-SHA256", "AES-128-CMAC", "AES-128-GMAC"};
+    return algorithm >= 0 && algorithm < 4 ? names[algorithm] : "?";
+}
+
 /* ---- progress ---- */
 
-static double now_mono(void)
+double out_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -211,20 +224,25 @@ void progress_init(progress *p, int enabled, uint64_t total, int total_known)
     p->enabled = enabled;
     p->total = total;
     p->total_known = total_known;
-    p->start = p->last_draw = now_mono();
+    p->start = p->last_draw = out_now();
 }
 
 void progress_add(progress *p, uint64_t n)
 {
     p->done += n;
     if (!p->enabled) return;
-    double now = now_mono();
+    double now = out_now();
     if (now - p->last_draw >= 0.1) draw(p, now, 0);
 }
 
 void progress_finish(progress *p)
 {
-    if (p->enabled) draw(p, now_mono(), 1);
+    if (p->enabled) draw(p, out_now(), 1);
+}
+
+void progress_clear(progress *p)
+{
+    if (p->enabled && p->drawn) fputs("\r\033[K", stderr);
 }
 
 /* ---- shares and snapshots ---- */

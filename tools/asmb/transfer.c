@@ -1,4 +1,5 @@
-/* get and put: the sink and source count bytes for the progress bar. */
+/* get and put of one file; the sink and source (shared with batch.c) count
+ * bytes for the progress bar. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -10,9 +11,10 @@
 
 #define STATUS_OBJECT_NAME_NOT_FOUND 0xC0000034u
 
-static int show_progress(const cli_opts *o) { return !o->quiet && isatty(2); }
+/* Not with --debug: log lines would land in the middle of the bar. */
+int show_progress(const cli_opts *o) { return !o->quiet && !o->log_level && isatty(2); }
 
-static char *join(const char *dir, const char *name)
+char *path_join(const char *dir, const char *name)
 {
     size_t n = strlen(dir);
     int sep = n && dir[n - 1] != '/' && dir[n - 1] != '\\';
@@ -28,17 +30,17 @@ static int local_error(const char *name, int err)
     return cli_error(CLI_FAIL, "%s: %s", name ? name : "standard output", strerror(err));
 }
 
+int has_wildcard(const char *text)
+{
+    char *base = path_basename(text);
+    int wild = base && strpbrk(base, "*?");
+    free(base);
+    return wild;
+}
+
 /* ---- get ---- */
 
-typedef struct get_sink {
-    const char *local; /* NULL = stdout */
-    int fd, opened, err;
-    progress pg;
-} get_sink;
-
-/* Opened at the first byte, so that a failed retrieve leaves no empty file
- * and does not truncate an existing one. */
-static int open_local(get_sink *g)
+int sink_open(get_sink *g)
 {
     if (g->opened) return 0;
     g->fd = g->local ? open(g->local, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : 1;
@@ -50,11 +52,11 @@ static int open_local(get_sink *g)
     return 0;
 }
 
-static int sink_write(void *arg, const void *data, size_t len)
+int sink_write(void *arg, const void *data, size_t len)
 {
     get_sink *g = arg;
     const char *p = data;
-    if (open_local(g)) return -1;
+    if (sink_open(g)) return -1;
     while (len) {
         ssize_t n = write(g->fd, p, len);
         if (n < 0 && errno == EINTR) continue;
@@ -64,7 +66,7 @@ static int sink_write(void *arg, const void *data, size_t len)
         }
         p += n;
         len -= (size_t)n;
-        progress_add(&g->pg, (uint64_t)n);
+        progress_add(g->pg, (uint64_t)n);
     }
     return 0;
 }
@@ -84,7 +86,7 @@ static int local_target(const cli_opts *o, const char *remote, char **out)
         return cli_error(CLI_USAGE, "get: the URL must name a file");
     }
     if (!arg) *out = strdup(base);
-    else if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) *out = join(arg, base);
+    else if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) *out = path_join(arg, base);
     else *out = strdup(arg);
     free(base);
     return *out ? CLI_OK : cli_error(CLI_FAIL, "out of memory");
@@ -106,25 +108,28 @@ static int retrieve(const cli_opts *o, cli_session *s, get_sink *g)
 {
     uint64_t total = 0;
     int known = show_progress(o) && expected_size(s, o, &total);
-    progress_init(&g->pg, show_progress(o), total, known);
+    progress_init(g->pg, show_progress(o), total, known);
     asmb_sink sink = {sink_write, g, -1};
     asmb_error e;
     int64_t len = (o->seen & OPT_LENGTH) ? o->length : -1;
     int rc = asmb_sync_retrieve(s->sync, s->url.share, s->url.path, &sink, o->offset, len, s->op,
                                 NULL, &e);
-    if (rc && g->pg.drawn) fputc('\n', stderr);
+    if (rc && g->pg->drawn) fputc('\n', stderr);
     if (rc) return g->err ? local_error(g->local, g->err) : report_error(&e);
-    if (open_local(g)) return local_error(g->local, g->err); /* an empty file */
-    progress_finish(&g->pg);
+    if (sink_open(g)) return local_error(g->local, g->err); /* an empty file */
+    progress_finish(g->pg);
     return CLI_OK;
 }
 
 int cmd_get(const cli_opts *o)
 {
+    if (o->nargs > 2 || has_wildcard(o->args[0])) return batch_get(o);
     cli_session s;
     get_sink g;
+    progress pg;
     char *local = NULL;
     memset(&g, 0, sizeof g);
+    g.pg = &pg;
     int status = session_parse(o->args[0], 1, &s);
     if (!status) status = local_target(o, s.url.path, &local);
     if (!status) status = session_connect(o, &s);
@@ -141,13 +146,8 @@ int cmd_get(const cli_opts *o)
 
 /* ---- put ---- */
 
-typedef struct put_source {
-    int fd, err;
-    progress pg;
-} put_source;
-
 /* Fills buf (fewer bytes only at the end), so that pipes give full-size writes. */
-static long source_read(void *arg, void *buf, size_t len)
+long source_read(void *arg, void *buf, size_t len)
 {
     put_source *p = arg;
     size_t got = 0;
@@ -161,7 +161,7 @@ static long source_read(void *arg, void *buf, size_t len)
         if (n == 0) break;
         got += (size_t)n;
     }
-    progress_add(&p->pg, got);
+    progress_add(p->pg, got);
     return (long)got;
 }
 
@@ -179,7 +179,7 @@ static int remote_target(const char *local, const cli_url *u, char **out)
             free(base);
             return cli_error(CLI_USAGE, "put: LOCAL must name a file");
         }
-        *out = base ? join(u->path, base) : NULL;
+        *out = base ? path_join(u->path, base) : NULL;
         free(base);
     }
     return *out ? CLI_OK : cli_error(CLI_FAIL, "out of memory");
@@ -226,26 +226,29 @@ static int store(const cli_opts *o, cli_session *s, const char *path, put_source
     int flags;
     int status = store_offset(o, s, path, &offset, &flags);
     if (status) return status;
-    progress_init(&p->pg, show_progress(o), size, known);
+    progress_init(p->pg, show_progress(o), size, known);
     asmb_source src = {source_read, p, -1};
     asmb_error e;
     if (asmb_sync_store(s->sync, s->url.share, path, &src, offset, flags, s->op, NULL, &e)) {
-        if (p->pg.drawn) fputc('\n', stderr);
+        if (p->pg->drawn) fputc('\n', stderr);
         return p->err ? local_error(o->args[0], p->err) : report_error(&e);
     }
-    progress_finish(&p->pg);
+    progress_finish(p->pg);
     return CLI_OK;
 }
 
 int cmd_put(const cli_opts *o)
 {
+    if (o->nargs > 2) return batch_put(o);
     cli_session s;
     put_source p;
+    progress pg;
     char *path = NULL;
     uint64_t size = 0;
     int known = 0;
     memset(&p, 0, sizeof p);
     p.fd = -1;
+    p.pg = &pg;
     if ((o->seen & OPT_APPEND) && (o->seen & OPT_OFFSET))
         return cli_error(CLI_USAGE, "put: --append and --offset exclude each other");
     int status = session_parse(o->args[1], 1, &s);
