@@ -3,51 +3,18 @@
  * done. connect -> store -> list -> retrieve -> delete -> close
  *
  *   ex_sync HOST PORT [USER [PASSWORD [SHARE]]]   (SHARE defaults to "share") */
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <asmb/asmb_sync.h>
+
+#include "example.h" /* ex_args, ex_mem (the rest is for the async examples) */
 
 static const char text[] = "Stored and read back with the blocking API.\n";
 
-typedef struct mem {
-    char data[128];
-    size_t len, pos;
-} mem;
-
-static long mem_read(void *arg, void *buf, size_t len)
-{
-    mem *m = arg;
-    size_t n = m->len - m->pos;
-    if (n > len) n = len;
-    memcpy(buf, m->data + m->pos, n);
-    m->pos += n;
-    return (long)n;
-}
-
-static int mem_write(void *arg, const void *data, size_t len)
-{
-    mem *m = arg;
-    if (m->len + len > sizeof m->data) return -1;
-    memcpy(m->data + m->len, data, len);
-    m->len += len;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: %s HOST PORT [USER [PASSWORD [SHARE]]]\n", argv[0]);
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    const char *share = argc > 5 ? argv[5] : "share";
+    const char *share;
     asmb_config cfg;
-    asmb_config_init(&cfg);
-    cfg.username = argc > 3 ? argv[3] : NULL;
-    cfg.password = argc > 4 ? argv[4] : NULL;
+    int rc = ex_args(argc, argv, "share", NULL, &cfg, &share);
+    if (rc != 0) return rc;
 
     asmb_error err = {0}; /* filled on failure: code, NTSTATUS, message */
     asmb_sync *s = asmb_sync_connect(argv[1], atoi(argv[2]), &cfg, &err);
@@ -55,16 +22,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "connect: %s\n", err.message);
         return err.code == ASMB_EAUTH ? 3 : 4;
     }
-    int rc = 1;
+    rc = 1;
     asmb_file_list *list = NULL;
 
     /* store: offset 0 + ASMB_STORE_TRUNCATE = create or overwrite. */
-    mem src = {.len = sizeof text - 1};
-    memcpy(src.data, text, src.len);
-    asmb_source source = {mem_read, &src, -1};
+    ex_mem src;
+    ex_mem_set(&src, text);
+    asmb_source source = {ex_mem_read, &src, -1};
     uint64_t bytes;
-    if (asmb_sync_store(s, share, "asmb-ex-sync.txt", &source, 0, ASMB_STORE_TRUNCATE, NULL,
-                        &bytes, &err) != 0)
+    if (asmb_sync_store(s, share, "asmb-ex-sync.txt", &source, 0, ASMB_STORE_TRUNCATE, NULL, &bytes,
+                        &err) != 0)
         goto out;
     printf("stored %llu bytes\n", (unsigned long long)bytes);
 
@@ -77,8 +44,8 @@ int main(int argc, char **argv)
                (unsigned long long)list->entries[i].file_size);
 
     /* retrieve the whole file (offset 0, max_length -1) into memory. */
-    mem back = {0};
-    asmb_sink sink = {mem_write, &back, -1};
+    ex_mem back = {0};
+    asmb_sink sink = {ex_mem_write, &back, -1};
     asmb_retrieve_result r;
     if (asmb_sync_retrieve(s, share, "asmb-ex-sync.txt", &sink, 0, -1, NULL, &r, &err) != 0)
         goto out;

@@ -5,6 +5,8 @@
 #define ASMB_ITEST_H
 #include <asmb/asmb.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,5 +172,125 @@ static inline void res_eb(asmb_deferred *d, const asmb_failure *f, void *arg)
     x->f = *f;
     snprintf(x->msg, sizeof x->msg, "%s", f->message ? f->message : "");
     x->f.message = x->msg;
+}
+
+/* Starts x on a call's outcome: rc is what the call returned, *dp the deferred
+ * it made (read here, after the call); the deferred is kept until res_free. */
+static inline void res_start(res *x, int rc, asmb_deferred **dp)
+{
+    memset(x, 0, sizeof *x);
+    x->rc = rc;
+    if (rc) {
+        snprintf(x->msg, sizeof x->msg, "returned %s", asmb_err_name(rc));
+        return;
+    }
+    x->d = *dp;
+    asmb_deferred_ref(x->d);
+    asmb_deferred_then(x->d, res_cb, res_eb, x);
+}
+/* Runs the loop until x fires (or ms pass); its result, or NULL when it failed. */
+static inline const void *res_wait(uv_loop_t *loop, res *x, unsigned ms)
+{
+    if (x->rc || !x->d) return NULL;
+    if (!run_until(loop, &x->calls, ms)) {
+        snprintf(x->msg, sizeof x->msg, "no outcome within %u ms", ms);
+        fprintf(stderr, "  %s\n", x->msg);
+    }
+    return x->ok ? asmb_deferred_result(x->d) : NULL;
+}
+/* res_start then res_wait for up to a minute. */
+static inline const void *res_run(uv_loop_t *loop, res *x, int rc, asmb_deferred **dp)
+{
+    res_start(x, rc, dp);
+    return res_wait(loop, x, 60000);
+}
+/* Drops the deferred res_start kept (its result is gone afterwards). */
+static inline void res_free(res *x)
+{
+    if (x->d) asmb_deferred_unref(x->d);
+    x->d = NULL;
+}
+
+/* Runs the loop for ms (timers and replies go on meanwhile). */
+static inline void t_pause(uv_loop_t *loop, unsigned ms)
+{
+    int never = 0;
+    run_until(loop, &never, ms);
+}
+
+/* Frees a second connection while another stays on the loop (t_free would
+ * wait for every handle, the other connection's included). */
+static inline void t_free_side(uv_loop_t *loop, asmb_conn *c)
+{
+    asmb_conn_free(c);
+    t_pause(loop, 200);
+}
+
+/* t_connect that checks the connection exists and authenticated. */
+static inline asmb_conn *t_connect_ok(uv_loop_t *loop, const asmb_config *cfg, conn_events *e)
+{
+    asmb_conn *c = t_connect(loop, cfg, e);
+    CHECK(c != NULL);
+    CHECK_EQ_INT(e->auth_ok, 1);
+    if (!e->auth_ok) fprintf(stderr, "  auth: %s\n", e->auth_msg);
+    return c;
+}
+
+/* t_connect_ok with the dialects limited to min..max. */
+static inline asmb_conn *t_connect_at(uv_loop_t *loop, uint16_t min, uint16_t max, conn_events *e)
+{
+    asmb_config cfg;
+    t_config(&cfg);
+    cfg.min_dialect = min;
+    cfg.max_dialect = max;
+    return t_connect_ok(loop, &cfg, e);
+}
+
+/* Bytes a sink took, kept in memory (grown as needed); refuse: the sink says no. */
+typedef struct membuf {
+    uint8_t *p;
+    size_t len, cap;
+    int calls;
+    int refuse;
+} membuf;
+/* The membuf sink (asmb_sink.write with arg a membuf). */
+static inline int mem_write(void *arg, const void *data, size_t len)
+{
+    membuf *m = arg;
+    m->calls++;
+    if (m->refuse) return -1;
+    if (m->len + len > m->cap) {
+        size_t cap = m->cap ? m->cap : 4096;
+        while (cap < m->len + len)
+            cap *= 2;
+        uint8_t *p = realloc(m->p, cap);
+        if (!p) return -1;
+        m->p = p;
+        m->cap = cap;
+    }
+    memcpy(m->p + m->len, data, len);
+    m->len += len;
+    return 0;
+}
+/* Frees what a membuf holds and empties it. */
+static inline void membuf_free(membuf *m)
+{
+    free(m->p);
+    memset(m, 0, sizeof *m);
+}
+
+/* Bytes a source gives, from memory: p[pos..len). */
+typedef struct memsrc {
+    const uint8_t *p;
+    size_t len, pos;
+} memsrc;
+/* The memsrc source (asmb_source.read with arg a memsrc). */
+static inline long mem_read(void *arg, void *buf, size_t len)
+{
+    memsrc *s = arg;
+    size_t n = s->len - s->pos < len ? s->len - s->pos : len;
+    if (n) memcpy(buf, s->p + s->pos, n);
+    s->pos += n;
+    return (long)n;
 }
 #endif

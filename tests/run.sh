@@ -6,7 +6,7 @@
 #      install whose headers/libraries build the demo via pkg-config and CMake
 #   3. ASan+UBSan build: the whole suite again
 #   4. valgrind memcheck: the whole suite again, zero errors and zero leaks
-#   5. every libFuzzer harness for a bounded time (ASMB_FUZZ_SECONDS, 10)
+#   5. every libFuzzer harness for a bounded time (ASMB_FUZZ_SECONDS, 30)
 # Set ASMB_SKIP="docs asan valgrind fuzz" to skip stages while developing (docs: the
 # doxygen API reference check after the install one).
 set -euo pipefail
@@ -58,7 +58,7 @@ if [[ $skip != *" valgrind "* ]]; then
   ASMB_TEST_QUICK=1 suite "$root/build-valgrind" "valgrind memcheck"
 fi
 if [[ $skip != *" fuzz "* ]]; then
-  echo "== fuzzing (libFuzzer, ${ASMB_FUZZ_SECONDS:-10} s per harness; fuzz/run-long.sh for hours)"
-  PARALLEL=$jobs "$root/fuzz/run.sh" "${ASMB_FUZZ_SECONDS:-10}"
+  echo "== fuzzing (libFuzzer, ${ASMB_FUZZ_SECONDS:-30} s per harness; fuzz/run-long.sh for hours)"
+  PARALLEL=$jobs "$root/fuzz/run.sh" "${ASMB_FUZZ_SECONDS:-30}"
 fi
 echo "== all test stages passed"

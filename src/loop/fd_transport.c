@@ -19,6 +19,7 @@
 
 #include "../core/conn.h"
 #include "../mem.h"
+#include "connect.h"
 
 #define SHUTDOWN_GRACE_MS 2000 /* a peer that stops reading can't hold a close */
 #define READS_PER_SERVICE 32   /* a flooding peer can't keep service from returning */
@@ -103,9 +104,7 @@ static void try_next(fdt *t)
     }
     freeaddrinfo(t->ai);
     t->ai = NULL;
-    int refused = strstr(t->err, "refused") != NULL;
-    asmb__conn_fail(c, refused ? ASMB_ECONNREFUSED : ASMB_EIO, 0, "connecting to %s:%d: %s",
-                    c->host, t->port, t->err[0] ? t->err : "no usable address");
+    asmb__connect_failed(c, t->port, t->err);
 }
 
 static int tp_connect(asmb_conn *c, const char *host, int port)
@@ -113,11 +112,7 @@ static int tp_connect(asmb_conn *c, const char *host, int port)
     fdt *t = c->tp_data;
     char service[8];
     snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
+    struct addrinfo hints = asmb__tcp_hints();
     t->port = port;
     /* Blocking for names (documented); literals resolve without a lookup. */
     int rc = getaddrinfo(host, service, &hints, &t->ai);

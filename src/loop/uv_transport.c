@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../mem.h"
+#include "connect.h"
 
 #define SHUTDOWN_GRACE_MS 2000 /* a peer that stops reading can't hold a close */
 
@@ -320,9 +321,7 @@ static void try_next(uvt *t)
     }
     uv_freeaddrinfo(t->ai);
     t->ai = NULL;
-    int refused = strstr(t->err, "refused") != NULL;
-    asmb__conn_fail(c, refused ? ASMB_ECONNREFUSED : ASMB_EIO, 0, "connecting to %s:%d: %s",
-                    c->host, t->port, t->err[0] ? t->err : "no usable address");
+    asmb__connect_failed(c, t->port, t->err);
     after_event(t);
 }
 
@@ -353,11 +352,7 @@ static int tp_connect(asmb_conn *c, const char *host, int port)
     uvt *t = T(c);
     char service[8];
     snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
+    struct addrinfo hints = asmb__tcp_hints();
     t->port = port;
     t->gai.data = t;
     set_time(t);

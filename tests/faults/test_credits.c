@@ -69,8 +69,7 @@ static void test_one_credit(void)
     CHECK_EQ_INT(start_mix(c, s, MIX, 0, 30000), MIX);
     int done = 0;
     for (int i = 0; i < 3000 && done < MIX; i++) {
-        static int never;
-        run_until(loop, &never, 10);
+        t_pause(loop, 10);
         done = 0;
         for (int k = 0; k < MIX; k++) done += s[k].o.calls > 0;
     }
@@ -93,8 +92,7 @@ static void wait_all(op_slot *s, int n, unsigned ms)
         int done = 0;
         for (int k = 0; k < n; k++) done += s[k].o.calls > 0;
         if (done == n || uv_hrtime() > until) return;
-        static int never;
-        run_until(loop, &never, 10);
+        t_pause(loop, 10);
     }
 }
 
@@ -112,8 +110,7 @@ static void test_shrink(void)
     CHECK_EQ_INT(start_mix(c, s, BIG, 0, 60000), BIG);
     int done = 0;
     while (done < BIG / 4) { /* a quarter done at window 64: shrink */
-        static int never;
-        run_until(loop, &never, 5);
+        t_pause(loop, 5);
         done = 0;
         for (int k = 0; k < BIG; k++) done += s[k].o.calls > 0;
     }

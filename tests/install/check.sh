@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/install/check.sh BUILD_DIR: install asmb into a temporary prefix and
-# build examples/demo.c against it with pkg-config and with CMake.
+# build examples/demo.c and every examples/ex_*.c against it with pkg-config
+# and with CMake.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
@@ -17,9 +18,18 @@ runs "$prefix/demo-pc"
 cc -std=c11 $(pkg-config --cflags asmb) "$root/examples/demo.c" -o "$prefix/demo-static" \
   "$prefix/lib/libasmb.a" $(pkg-config --libs-only-other --libs-only-L libuv libcrypto) -luv -lcrypto
 runs "$prefix/demo-static"
+# pkg-config: every example, as a user would build it
+for src in "$root"/examples/ex_*.c; do
+  name=$(basename "$src" .c)
+  extra=""
+  [ "$name" = ex_libevent ] && extra=$(pkg-config --cflags --libs libevent)
+  cc -std=c11 -Wall -Wextra $(pkg-config --cflags asmb) "$src" -o "$prefix/$name" \
+    $(pkg-config --libs asmb) $extra -Wl,-rpath,"$prefix/lib"
+  runs "$prefix/$name"
+done
 # CMake package
 cmake -S "$root/tests/install" -B "$prefix/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/cmake-build" >/dev/null
-runs "$prefix/cmake-build/demo"
+for p in "$prefix"/cmake-build/demo "$prefix"/cmake-build/ex_*; do runs "$p"; done
 readelf -d "$prefix/lib/libasmb.so" | grep -q 'SONAME.*libasmb.so.0'
-echo "install: pkg-config (shared, static) and find_package(asmb) builds work; SONAME libasmb.so.0"
+echo "install: demo and every example build against the installed asmb with pkg-config (shared, static) and find_package(asmb); SONAME libasmb.so.0"

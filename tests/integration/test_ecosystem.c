@@ -29,17 +29,23 @@ static void log_cb(int level, const char *msg, void *arg)
     if (n > 0 && b->len + (size_t)n < sizeof b->text) b->len += (size_t)n;
 }
 
+/* The test's config, logging at level into b (emptied). */
+static void log_config(asmb_config *cfg, int level, logbuf *b)
+{
+    memset(b, 0, sizeof *b);
+    t_config(cfg);
+    cfg->log_level = level;
+    cfg->log = log_cb;
+    cfg->log_arg = b;
+}
+
 /* Connects, runs one echo and one failing operation, closes. */
 static void log_session(int level, logbuf *b)
 {
-    memset(b, 0, sizeof *b);
     uv_loop_t loop;
     uv_loop_init(&loop);
     asmb_config cfg;
-    t_config(&cfg);
-    cfg.log_level = level;
-    cfg.log = log_cb;
-    cfg.log_arg = b;
+    log_config(&cfg, level, b);
     conn_events e;
     asmb_conn *c = t_connect(&loop, &cfg, &e);
     CHECK_EQ_INT(e.auth_ok, 1);
@@ -86,14 +92,10 @@ static void test_log(void)
     CHECK_EQ_INT(b->len, 0);
 
     /* A failed connection is an error. */
-    memset(b, 0, sizeof *b);
     uv_loop_t loop;
     uv_loop_init(&loop);
     asmb_config cfg;
-    t_config(&cfg);
-    cfg.log_level = ASMB_LOG_ERROR;
-    cfg.log = log_cb;
-    cfg.log_arg = b;
+    log_config(&cfg, ASMB_LOG_ERROR, b);
     conn_events e;
     memset(&e, 0, sizeof e);
     asmb_conn *c = asmb_conn_new(&loop, &cfg, &test_handlers, &e);
@@ -119,32 +121,6 @@ typedef struct worker {
     char why[256];
 } worker;
 
-typedef struct mem_src {
-    const uint8_t *p;
-    size_t left;
-} mem_src;
-static long mem_read(void *arg, void *buf, size_t len)
-{
-    mem_src *s = arg;
-    if (len > s->left) len = s->left;
-    memcpy(buf, s->p, len);
-    s->p += len;
-    s->left -= len;
-    return (long)len;
-}
-typedef struct mem_sink {
-    uint8_t *p;
-    size_t len, cap;
-} mem_sink;
-static int mem_write(void *arg, const void *data, size_t len)
-{
-    mem_sink *s = arg;
-    if (s->len + len > s->cap) return -1;
-    memcpy(s->p + s->len, data, len);
-    s->len += len;
-    return 0;
-}
-
 /* One thread: its own loop and connection (signing required), 20 echoes,
  * a 1 MiB store and retrieve compared, close. No CHECK here (the counters
  * are not thread-safe): the result goes back in w. */
@@ -163,7 +139,7 @@ static void *work(void *arg)
     if (!c || asmb_conn_connect(c, it_host(), it_port())) return NULL;
     while (!(e.auth_ok || e.auth_failed || e.disconnected) && uv_run(&loop, UV_RUN_ONCE)) {
     }
-    uint8_t *data = malloc(FILE_SIZE), *back = malloc(FILE_SIZE);
+    uint8_t *data = malloc(FILE_SIZE);
     for (size_t i = 0; i < FILE_SIZE; i++) data[i] = (uint8_t)(i * 31 + (size_t)w->id * 7);
     char path[64];
     snprintf(path, sizeof path, "thread-%d.bin", w->id);
@@ -176,12 +152,12 @@ static void *work(void *arg)
     asmb_deferred *d;
     for (int i = 0; i < 20; i++)
         if (asmb_echo(c, NULL, &d) == 0) asmb_deferred_then(d, t_cb, t_eb, &echoes[i]);
-    mem_src ms = {data, FILE_SIZE};
+    memsrc ms = {data, FILE_SIZE, 0};
     asmb_source src = {mem_read, &ms, -1};
     if (asmb_store_file(c, "share", path, &src, NULL, &d) == 0) asmb_deferred_then(d, t_cb, t_eb, &st);
     while (!st.calls && uv_run(&loop, UV_RUN_ONCE)) {
     }
-    mem_sink mk = {back, 0, FILE_SIZE};
+    membuf mk = {0};
     asmb_sink sk = {mem_write, &mk, -1};
     if (asmb_retrieve_file(c, "share", path, &sk, NULL, &d) == 0) asmb_deferred_then(d, t_cb, t_eb, &rt);
     while (!rt.calls && uv_run(&loop, UV_RUN_ONCE)) {
@@ -189,7 +165,7 @@ static void *work(void *arg)
     int echoes_ok = 1;
     for (int i = 0; i < 20; i++) echoes_ok &= echoes[i].ok == 1 && echoes[i].calls == 1;
     w->ok = e.auth_ok == 1 && echoes_ok && st.ok == 1 && rt.ok == 1 && mk.len == FILE_SIZE &&
-            memcmp(data, back, FILE_SIZE) == 0;
+            memcmp(data, mk.p, FILE_SIZE) == 0;
     snprintf(w->why, sizeof w->why, "auth %d echoes %d store %d/%s retrieve %d/%s len %zu",
              e.auth_ok, echoes_ok, st.ok, st.msg, rt.ok, rt.msg, mk.len);
     asmb_conn_close(c);
@@ -197,7 +173,7 @@ static void *work(void *arg)
     uv_run(&loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&loop)) w->ok = 0;
     free(data);
-    free(back);
+    membuf_free(&mk);
     return NULL;
 }
 

@@ -92,28 +92,6 @@ static void fd_close(asmb_conn *c, conn_events *e)
     asmb_conn_free(c);
 }
 
-static int sink_buf(void *arg, const void *data, size_t len)
-{
-    uint8_t **p = arg;
-    memcpy(*p, data, len);
-    *p += len;
-    return 0;
-}
-
-typedef struct src_state {
-    const uint8_t *p;
-    size_t left;
-} src_state;
-static long src_buf(void *arg, void *buf, size_t len)
-{
-    src_state *s = arg;
-    if (len > s->left) len = s->left;
-    memcpy(buf, s->p, len);
-    s->p += len;
-    s->left -= len;
-    return (long)len;
-}
-
 static void test_flow(void)
 {
     asmb_config cfg;
@@ -153,25 +131,26 @@ static void test_flow(void)
 
     /* 6 MiB there and back: several multi-credit READs and WRITEs. */
     size_t size = 6u << 20;
-    uint8_t *data = malloc(size), *back = malloc(size), *bp = back;
+    uint8_t *data = malloc(size);
     for (size_t i = 0; i < size; i++) data[i] = (uint8_t)(i * 2654435761u >> 13);
-    src_state ss = {data, size};
-    asmb_source src = {src_buf, &ss, -1};
+    memsrc ss = {data, size, 0};
+    asmb_source src = {mem_read, &ss, -1};
     int stored = 0, got = 0;
     asmb_deferred *d;
     CHECK_EQ_INT(asmb_store_file(c, "share", "fd/../fd-big.bin", &src, NULL, &d), 0);
     asmb_deferred_then(d, cb_count, eb_count, &stored);
     spin(c, &stored, 20000);
     CHECK_EQ_INT(stored, 1);
-    asmb_sink sk = {sink_buf, &bp, -1};
+    membuf back = {0};
+    asmb_sink sk = {mem_write, &back, -1};
     CHECK_EQ_INT(asmb_retrieve_file(c, "share", "fd-big.bin", &sk, NULL, &d), 0);
     asmb_deferred_then(d, cb_count, eb_count, &got);
     spin(c, &got, 20000);
     CHECK_EQ_INT(got, 1);
-    CHECK_EQ_INT((size_t)(bp - back), size);
-    CHECK(memcmp(data, back, size) == 0);
+    CHECK_EQ_INT(back.len, size);
+    CHECK(back.len == size && memcmp(data, back.p, size) == 0);
     free(data);
-    free(back);
+    membuf_free(&back);
 
     /* A deferred that already fired: what is attached now runs in the next
      * service, not inside asmb_deferred_then. */

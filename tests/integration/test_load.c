@@ -18,17 +18,13 @@
  * ASMB_TEST_QUICK set (the valgrind stage): 1,000 echoes, 100 small files,
  * 1,000 stores of 64 KiB; the RSS bound is then printed, not checked (so it
  * is under AddressSanitizer, whose quarantine keeps freed memory). */
-#include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
-#include "itest.h"
+#include "ihelp.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -41,21 +37,10 @@
 #define UNDER_ASAN 0
 #endif
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MIB (1024.0 * 1024.0)
 
 static uv_loop_t *loop;
 static int quick;
-static char share_dir[1024];
-static uid_t share_uid;
-static gid_t share_gid;
-
-static double now_s(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
 
 /* ---- the library's live bytes, through asmb_set_allocator ---- */
 
@@ -117,39 +102,6 @@ static int reset_hwm(void)
     return rc;
 }
 
-/* ---- disk, under $ASMB_TEST_DIR/share ---- */
-
-static const char *disk(const char *rel)
-{
-    static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/%s", share_dir, rel);
-    return buf;
-}
-static int disk_mkdir(const char *rel)
-{
-    const char *p = disk(rel);
-    if (mkdir(p, 0755) && errno != EEXIST) return -1;
-    return chown(p, share_uid, share_gid);
-}
-static int disk_write(const char *rel, const void *data, size_t n)
-{
-    int fd = open(disk(rel), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return -1;
-    size_t off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, (const uint8_t *)data + off, n - off);
-        if (w <= 0) break;
-        off += (size_t)w;
-    }
-    int rc = fchown(fd, share_uid, share_gid);
-    return close(fd) || rc || off != n ? -1 : 0;
-}
-static int disk_exists(const char *rel)
-{
-    struct stat st;
-    return lstat(disk(rel), &st) == 0;
-}
-
 /* Deterministic content: file k's byte j. */
 static uint8_t byte_of(unsigned k, uint64_t j)
 {
@@ -166,10 +118,7 @@ typedef struct op {
     int code;
     uint64_t bytes, count;
     char msg[200];
-    /* retrieve into memory */
-    uint8_t *buf;
-    size_t len, cap;
-    int refuse; /* the sink says no */
+    membuf m; /* retrieve into memory */
     /* store from a generator */
     unsigned k;
     int cheap;
@@ -227,23 +176,6 @@ static long gen_read(void *arg, void *buf, size_t n)
     o->pos += n;
     return (long)n;
 }
-static int mem_write(void *arg, const void *data, size_t n)
-{
-    op *o = arg;
-    if (o->refuse) return -1;
-    if (o->len + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 4096;
-        while (cap < o->len + n) cap *= 2;
-        uint8_t *p = realloc(o->buf, cap);
-        if (!p) return -1;
-        o->buf = p;
-        o->cap = cap;
-    }
-    memcpy(o->buf + o->len, data, n);
-    o->len += n;
-    return 0;
-}
-
 /* Runs the loop until done_ops reaches target (or ms pass). */
 static int wait_ops(unsigned target, unsigned ms)
 {
@@ -356,7 +288,7 @@ static void test_small(asmb_conn *c)
     for (unsigned i = 0; i < n; i++) {
         char name[64];
         snprintf(name, sizeof name, "load/f%05u.dat", i);
-        asmb_sink sink = {mem_write, &ops[i], -1};
+        asmb_sink sink = {mem_write, &ops[i].m, -1};
         asmb_deferred *d;
         if (asmb_retrieve_file(c, "share", name, &sink, NULL, &d) == 0)
             asmb_deferred_then(d, retrieve_cb, op_eb, &ops[i]);
@@ -366,11 +298,11 @@ static void test_small(asmb_conn *c)
     CHECK(wait_ops(n, 600000));
     unsigned same = 0;
     for (unsigned i = 0; i < n; i++) {
-        int eq = ops[i].ok == 1 && ops[i].len == SIZE && ops[i].bytes == SIZE &&
+        int eq = ops[i].ok == 1 && ops[i].m.len == SIZE && ops[i].bytes == SIZE &&
                  ops[i].count == SIZE;
-        for (size_t j = 0; eq && j < SIZE; j++) eq = ops[i].buf[j] == byte_of(i, j);
+        for (size_t j = 0; eq && j < SIZE; j++) eq = ops[i].m.p[j] == byte_of(i, j);
         same += eq;
-        free(ops[i].buf);
+        membuf_free(&ops[i].m);
     }
     CHECK_EQ_INT(same, n);
 
@@ -457,7 +389,7 @@ static unsigned retrieve_matrix(asmb_conn *c, const char *dir, uint8_t **data)
             want_len[i] = max < 0 || (uint64_t)max > avail ? avail : (uint64_t)max;
             char name[128];
             snprintf(name, sizeof name, "%s/s%llu.bin", dir, (unsigned long long)size);
-            asmb_sink sink = {mem_write, &ops[i], -1};
+            asmb_sink sink = {mem_write, &ops[i].m, -1};
             asmb_deferred *d;
             if (asmb_retrieve_file_from_offset(c, "share", name, &sink, o, max, NULL, &d) == 0) {
                 asmb_deferred_then(d, retrieve_cb, op_eb, &ops[i]);
@@ -469,17 +401,17 @@ static unsigned retrieve_matrix(asmb_conn *c, const char *dir, uint8_t **data)
     CHECK(wait_ops(issued, 300000));
     for (size_t i = 0; i < n; i++) {
         uint64_t size = sizes[i / nv];
-        int eq = ops[i].ok == 1 && ops[i].len == want_len[i] && ops[i].bytes == want_len[i] &&
+        int eq = ops[i].ok == 1 && ops[i].m.len == want_len[i] && ops[i].bytes == want_len[i] &&
                  ops[i].count == size;
-        if (eq && want_len[i]) eq = !memcmp(ops[i].buf, data[i / nv] + want_off[i], want_len[i]);
+        if (eq && want_len[i]) eq = !memcmp(ops[i].m.p, data[i / nv] + want_off[i], want_len[i]);
         if (!eq) {
             bad++;
             fprintf(stderr, "retrieve %s size %llu offset %llu max %lld: ok %d got %zu want %llu %s\n",
                     dir, (unsigned long long)size, (unsigned long long)want_off[i],
-                    (long long)variants[i % nv].max_length, ops[i].ok, ops[i].len,
+                    (long long)variants[i % nv].max_length, ops[i].ok, ops[i].m.len,
                     (unsigned long long)want_len[i], ops[i].msg);
         }
-        free(ops[i].buf);
+        membuf_free(&ops[i].m);
     }
     free(ops);
     free(want_off);
@@ -492,7 +424,7 @@ static void retrieve_one(asmb_conn *c, const char *path, op *o)
 {
     memset(o, 0, sizeof *o);
     done_ops = 0;
-    asmb_sink sink = {mem_write, o, -1};
+    asmb_sink sink = {mem_write, &o->m, -1};
     asmb_deferred *d;
     int rc = asmb_retrieve_file(c, "share", path, &sink, NULL, &d);
     CHECK_EQ_INT(rc, 0);
@@ -509,37 +441,29 @@ static void retrieve_errors(asmb_conn *c)
     CHECK_EQ_INT(o.failed, 1);
     CHECK_EQ_INT(o.ntstatus, 0xC0000034); /* STATUS_OBJECT_NAME_NOT_FOUND */
     CHECK(strstr(o.msg, "STATUS_OBJECT_NAME_NOT_FOUND") != NULL);
-    free(o.buf);
+    membuf_free(&o.m);
     /* a folder: refused at the CREATE (FILE_NON_DIRECTORY_FILE) */
     retrieve_one(c, "rt", &o);
     CHECK_EQ_INT(o.failed, 1);
     CHECK_EQ_INT(o.ntstatus, 0xC00000BA); /* STATUS_FILE_IS_A_DIRECTORY */
-    free(o.buf);
+    membuf_free(&o.m);
     /* a sink that refuses the first chunk: ASMB_ELOCAL; the chain's CLOSE
      * still closed the handle (checked below with the others) */
     memset(&o, 0, sizeof o);
-    o.refuse = 1;
+    o.m.refuse = 1;
     done_ops = 0;
-    asmb_sink sink = {mem_write, &o, -1};
+    asmb_sink sink = {mem_write, &o.m, -1};
     asmb_deferred *d;
     CHECK_EQ_INT(asmb_retrieve_file(c, "share", "rt/s4096.bin", &sink, NULL, &d), 0);
     asmb_deferred_then(d, retrieve_cb, op_eb, &o);
     CHECK(wait_ops(1, 60000));
     CHECK_EQ_INT(o.failed, 1);
     CHECK_EQ_INT(o.code, ASMB_ELOCAL);
-    o.refuse = 0;
+    o.m.refuse = 0;
     /* and the connection goes on */
     retrieve_one(c, "rt/s1.bin", &o);
-    CHECK(o.ok == 1 && o.len == 1);
-    free(o.buf);
-}
-
-/* A second connection on the same loop: freed while the main one lives. */
-static void free_side(asmb_conn *c)
-{
-    int never = 0;
-    asmb_conn_free(c);
-    run_until(loop, &never, 200);
+    CHECK(o.ok == 1 && o.m.len == 1);
+    membuf_free(&o.m);
 }
 
 static void connect_variant(asmb_config *cfg, conn_events *e, asmb_conn **c)
@@ -570,7 +494,7 @@ static void test_retrieve(asmb_conn *c)
     cfg.no_compound = 1;
     connect_variant(&cfg, &e, &c2);
     if (c2 && e.auth_ok) CHECK_EQ_INT(retrieve_matrix(c2, "rt", data), 0);
-    if (c2) free_side(c2);
+    if (c2) t_free_side(loop, c2);
     t_config(&cfg);
     cfg.max_dialect = ASMB_SMB2_02;
     connect_variant(&cfg, &e, &c2);
@@ -578,7 +502,7 @@ static void test_retrieve(asmb_conn *c)
         CHECK_EQ_INT(retrieve_matrix(c2, "rt", data), 0);
         retrieve_errors(c2);
     }
-    if (c2) free_side(c2);
+    if (c2) t_free_side(loop, c2);
 
     /* No handle left open by any of them: a file deleted while another
      * handle is open stays on the disk until that one closes. */
@@ -598,16 +522,7 @@ int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     quick = getenv("ASMB_TEST_QUICK") && *getenv("ASMB_TEST_QUICK");
-    const char *base = getenv("ASMB_TEST_DIR");
-    struct passwd *pw = getpwnam(it_user());
-    if (!base || !pw) {
-        fprintf(stderr, "ASMB_TEST_DIR or the share's user missing: run through "
-                        "tests/samba/samba.sh run\n");
-        return 77;
-    }
-    snprintf(share_dir, sizeof share_dir, "%s/share", base);
-    share_uid = pw->pw_uid;
-    share_gid = pw->pw_gid;
+    if (share_init()) return 77;
     asmb_allocator counting = {c_malloc, c_realloc, c_free, NULL};
     CHECK_EQ_INT(asmb_set_allocator(&counting), 0); /* before any connection */
     loop = uv_default_loop();
@@ -618,25 +533,13 @@ int main(int argc, char **argv)
     asmb_conn *c = t_connect(loop, &cfg, &e);
     CHECK(c && e.auth_ok);
     if (c && e.auth_ok) {
-        static const struct {
-            const char *name;
-            void (*fn)(asmb_conn *);
-        } sections[] = {
+        static const section sections[] = {
             {"echo", test_echo},
             {"small", test_small},
             {"memory", test_memory},
             {"retrieve", test_retrieve},
         };
-        for (size_t i = 0; i < NELEM(sections); i++) {
-            int wanted = argc < 2;
-            for (int a = 1; a < argc; a++) wanted |= !strcmp(argv[a], sections[i].name);
-            if (!wanted) continue;
-            int before = t_fail;
-            double t0 = now_s();
-            sections[i].fn(c);
-            printf("%-10s %s (%.1f s)\n", sections[i].name, t_fail == before ? "ok" : "FAILED",
-                   now_s() - t0);
-        }
+        run_sections(sections, NELEM(sections), c, argc, argv, 10);
     }
     if (c) t_free(loop, c);
     CHECK_EQ_INT(uv_loop_close(loop), 0);

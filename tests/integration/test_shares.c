@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "itest.h"
+#include "ihelp.h"
 
 #define SNAP_TIME 1767323045 /* 2026-01-02 03:04:05 UTC */
 #define SNAP_TOKEN "@GMT-2026.01.02-03.04.05"
@@ -25,42 +25,11 @@
 
 static uv_loop_t *loop;
 
-/* ---- waiting for a deferred ---- */
-
-/* rc: what the call returned; dp: where it put the deferred (read here,
- * after the call: argument evaluation order is unspecified). */
-static void res_start(res *x, int rc, asmb_deferred **dp)
-{
-    asmb_deferred *d = *dp;
-    memset(x, 0, sizeof *x);
-    x->rc = rc;
-    if (rc) {
-        snprintf(x->msg, sizeof x->msg, "returned %s", asmb_err_name(rc));
-        return;
-    }
-    x->d = d;
-    asmb_deferred_ref(d);
-    asmb_deferred_then(d, res_cb, res_eb, x);
-}
-/* The result (valid until res_free), or NULL when it failed. */
-static const void *res_wait(res *x, unsigned ms)
-{
-    if (x->rc) return NULL;
-    run_until(loop, &x->calls, ms);
-    if (!x->calls) snprintf(x->msg, sizeof x->msg, "no completion within %u ms", ms);
-    return x->ok ? asmb_deferred_result(x->d) : NULL;
-}
-static void res_free(res *x)
-{
-    if (x->d) asmb_deferred_unref(x->d);
-    x->d = NULL;
-}
-
 static const asmb_share_list *list_shares(asmb_conn *c, res *x)
 {
     asmb_deferred *d = NULL;
     res_start(x, asmb_list_shares(c, NULL, &d), &d);
-    const asmb_share_list *l = res_wait(x, 10000);
+    const asmb_share_list *l = res_wait(loop, x, 10000);
     if (!l) fprintf(stderr, "  list_shares: %s\n", x->msg);
     return l;
 }
@@ -70,24 +39,6 @@ static const asmb_share_info *find_share(const asmb_share_list *l, const char *n
     for (size_t i = 0; l && i < l->count; i++)
         if (strcmp(l->shares[i].name, name) == 0) return &l->shares[i];
     return NULL;
-}
-
-static asmb_conn *connect_with(asmb_config *cfg, conn_events *e)
-{
-    asmb_conn *c = t_connect(loop, cfg, e);
-    CHECK(c != NULL);
-    CHECK_EQ_INT(e->auth_ok, 1);
-    if (!e->auth_ok) fprintf(stderr, "  auth: %s\n", e->auth_msg);
-    return c;
-}
-
-static asmb_conn *connect_at(uint16_t min, uint16_t max, conn_events *e)
-{
-    asmb_config cfg;
-    t_config(&cfg);
-    cfg.min_dialect = min;
-    cfg.max_dialect = max;
-    return connect_with(&cfg, e);
 }
 
 /* ---- shares ---- */
@@ -161,7 +112,7 @@ static void test_list_dialects(void)
                                    ASMB_SMB3_11};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         conn_events e;
-        asmb_conn *c = connect_at(all[i], all[i], &e);
+        asmb_conn *c = t_connect_at(loop, all[i], all[i], &e);
         asmb_conn_info info;
         CHECK_EQ_INT(asmb_conn_info_get(c, &info), 0);
         CHECK_EQ_INT(info.dialect, all[i]);
@@ -182,7 +133,7 @@ static void test_list_sessions(void)
 
     t_config(&cfg);
     cfg.encryption = ASMB_REQUIRED;
-    asmb_conn *c = connect_with(&cfg, &e);
+    asmb_conn *c = t_connect_ok(loop, &cfg, &e);
     asmb_conn_info info;
     asmb_conn_info_get(c, &info);
     CHECK(info.cipher != 0);
@@ -193,7 +144,7 @@ static void test_list_sessions(void)
     t_config(&cfg); /* Samba lets anonymous sessions enumerate (restrict anonymous = 0) */
     cfg.username = NULL;
     cfg.password = NULL;
-    c = connect_with(&cfg, &e);
+    c = t_connect_ok(loop, &cfg, &e);
     asmb_conn_info_get(c, &info);
     CHECK_EQ_INT(info.is_anonymous, 1);
     check_harness_list(list_shares(c, &x), "anonymous");
@@ -203,7 +154,7 @@ static void test_list_sessions(void)
     t_config(&cfg);
     cfg.username = "no-such-user-here"; /* map to guest = Bad User */
     cfg.password = "x";
-    c = connect_with(&cfg, &e);
+    c = t_connect_ok(loop, &cfg, &e);
     asmb_conn_info_get(c, &info);
     CHECK_EQ_INT(info.is_guest, 1);
     check_harness_list(list_shares(c, &x), "guest");
@@ -221,7 +172,7 @@ static void test_list_concurrent_and_cancel(asmb_conn *c)
         res_start(&x[i], asmb_list_shares(c, NULL, &d), &d);
     }
     for (int i = 0; i < N; i++) {
-        const asmb_share_list *l = res_wait(&x[i], 15000);
+        const asmb_share_list *l = res_wait(loop, &x[i], 15000);
         if (!l) fprintf(stderr, "  concurrent %d: %s\n", i, x[i].msg);
         check_harness_list(l, "concurrent");
         res_free(&x[i]);
@@ -236,7 +187,7 @@ static void test_list_concurrent_and_cancel(asmb_conn *c)
         for (int s = 0; s < spins; s++) uv_run(loop, UV_RUN_NOWAIT);
         int rc = asmb_deferred_cancel(d);
         CHECK(rc == 0 || rc == ASMB_EALREADY);
-        res_wait(&k, 5000);
+        res_wait(loop, &k, 5000);
         CHECK_EQ_INT(k.calls, 1);
         if (rc == 0) CHECK_EQ_INT(k.f.code, ASMB_ECANCELED);
         res_free(&k);
@@ -272,7 +223,7 @@ static const asmb_snapshot_list *list_snapshots(asmb_conn *c, res *x, const char
 {
     asmb_deferred *d = NULL;
     res_start(x, asmb_list_snapshots(c, share, path, NULL, &d), &d);
-    return res_wait(x, 10000);
+    return res_wait(loop, x, 10000);
 }
 
 static void check_one_snapshot(const asmb_snapshot_list *l, res *x, const char *what)
@@ -320,7 +271,7 @@ static void test_snapshots(asmb_conn *c)
     o.snapshot = SNAP_TIME;
     asmb_deferred *d = NULL;
     res_start(&x, asmb_list_snapshots(c, "snap", "f.txt", &o, &d), &d);
-    check_one_snapshot(res_wait(&x, 10000), &x, "f.txt with opts.snapshot");
+    check_one_snapshot(res_wait(loop, &x, 10000), &x, "f.txt with opts.snapshot");
     res_free(&x);
 }
 
@@ -351,7 +302,7 @@ static const asmb_retrieve_result *retrieve(asmb_conn *c, res *x, const char *pa
     memset(b, 0, sizeof *b);
     asmb_deferred *d = NULL;
     res_start(x, asmb_retrieve_file(c, "snap", path, &sink, &o, &d), &d);
-    return res_wait(x, 10000);
+    return res_wait(loop, x, 10000);
 }
 
 static void test_snapshot_read(asmb_conn *c)
@@ -375,7 +326,7 @@ static void test_snapshot_read(asmb_conn *c)
     /* get_attributes: the snapshot's file (mtime set to the snapshot's time). */
     o.snapshot = SNAP_TIME;
     res_start(&x, asmb_get_attributes(c, "snap", "f.txt", &o, &d), &d);
-    const asmb_file_info *fi = res_wait(&x, 10000);
+    const asmb_file_info *fi = res_wait(loop, &x, 10000);
     CHECK(fi != NULL);
     if (fi) {
         CHECK_EQ_INT(fi->file_size, 4);
@@ -386,14 +337,14 @@ static void test_snapshot_read(asmb_conn *c)
     }
     res_free(&x);
     res_start(&x, asmb_get_attributes(c, "snap", "f.txt", NULL, &d), &d);
-    fi = res_wait(&x, 10000);
+    fi = res_wait(loop, &x, 10000);
     CHECK(fi != NULL);
     if (fi) CHECK((int64_t)asmb_filetime_to_unix(fi->last_write_time) > SNAP_TIME + 86400);
     res_free(&x);
 
     /* list_path of the root at the snapshot: f.txt with the snapshot's time. */
     res_start(&x, asmb_list_path(c, "snap", "", ASMB_SEARCH_DEFAULT, NULL, &o, &d), &d);
-    const asmb_file_list *fl = res_wait(&x, 10000);
+    const asmb_file_list *fl = res_wait(loop, &x, 10000);
     CHECK(fl != NULL);
     int found = 0;
     for (size_t i = 0; fl && i < fl->count; i++) {
@@ -407,7 +358,7 @@ static void test_snapshot_read(asmb_conn *c)
     res_free(&x);
     /* with a pattern too */
     res_start(&x, asmb_list_path(c, "snap", "", ASMB_SEARCH_DEFAULT, "f.*", &o, &d), &d);
-    fl = res_wait(&x, 10000);
+    fl = res_wait(loop, &x, 10000);
     CHECK(fl != NULL && fl->count == 1 && strcmp(fl->entries[0].filename, "f.txt") == 0);
     res_free(&x);
 
@@ -424,11 +375,11 @@ static void test_snapshot_read(asmb_conn *c)
     }
     o.snapshot = SNAP_TIME + 1;
     res_start(&x, asmb_get_attributes(c, "snap", "f.txt", &o, &d), &d);
-    CHECK(res_wait(&x, 10000) == NULL);
+    CHECK(res_wait(loop, &x, 10000) == NULL);
     CHECK_EQ_INT(x.f.ntstatus, STATUS_OBJECT_NAME_NOT_FOUND);
     res_free(&x);
     res_start(&x, asmb_list_path(c, "snap", "", ASMB_SEARCH_DEFAULT, NULL, &o, &d), &d);
-    CHECK(res_wait(&x, 10000) == NULL);
+    CHECK(res_wait(loop, &x, 10000) == NULL);
     CHECK_EQ_INT(x.f.ntstatus, STATUS_OBJECT_NAME_NOT_FOUND);
     res_free(&x);
 }
@@ -541,7 +492,7 @@ static void test_sync(void)
 static void test_many(int n)
 {
     conn_events e;
-    asmb_conn *c = connect_at(ASMB_SMB2_02, ASMB_SMB3_11, &e);
+    asmb_conn *c = t_connect_at(loop, ASMB_SMB2_02, ASMB_SMB3_11, &e);
     res x;
     const asmb_share_list *l = list_shares(c, &x);
     CHECK(l != NULL);
@@ -562,7 +513,7 @@ static void test_many(int n)
     res_free(&x);
     /* the same through an encrypted SMB 3.1.1 session, and at SMB 2.0.2 */
     t_free(loop, c);
-    c = connect_at(ASMB_SMB2_02, ASMB_SMB2_02, &e);
+    c = t_connect_at(loop, ASMB_SMB2_02, ASMB_SMB2_02, &e);
     l = list_shares(c, &x);
     CHECK(l != NULL && l->count == (size_t)n + NHARNESS + 1);
     res_free(&x);
@@ -570,7 +521,7 @@ static void test_many(int n)
     asmb_config cfg;
     t_config(&cfg);
     cfg.encryption = ASMB_REQUIRED;
-    c = connect_with(&cfg, &e);
+    c = t_connect_ok(loop, &cfg, &e);
     l = list_shares(c, &x);
     CHECK(l != NULL && l->count == (size_t)n + NHARNESS + 1);
     res_free(&x);
@@ -586,12 +537,9 @@ int main(int argc, char **argv)
         test_many(atoi(argv[2]));
     } else {
         conn_events e;
-        asmb_conn *c = connect_at(ASMB_SMB2_02, ASMB_SMB3_11, &e);
+        asmb_conn *c = t_connect_at(loop, ASMB_SMB2_02, ASMB_SMB3_11, &e);
         if (e.auth_ok) {
-            static const struct {
-                const char *name;
-                void (*fn)(asmb_conn *);
-            } sections[] = {
+            static const section sections[] = {
                 {"list", test_list},
                 {"concurrent", test_list_concurrent_and_cancel},
                 {"bad args", test_bad_args},
@@ -599,11 +547,7 @@ int main(int argc, char **argv)
                 {"snapshot read", test_snapshot_read},
                 {"snapshot changes", test_snapshot_changes},
             };
-            for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
-                int before = t_fail;
-                sections[i].fn(c);
-                printf("%-16s %s\n", sections[i].name, t_fail == before ? "ok" : "FAILED");
-            }
+            run_sections(sections, NELEM(sections), c, 0, NULL, 16); /* all of them */
         }
         t_free(loop, c);
         int before = t_fail;
