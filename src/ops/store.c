@@ -151,6 +151,48 @@ static void fill(store_op *op)
     asmb__fop_unhold(&op->f);
 }
 
+/* A WRITE that the server's shrunken credit window can't carry any more (it
+ * was filled before the shrink and never sent): its bytes go as several
+ * WRITEs that fit; the pieces after the first get buffers of their own. */
+static int resplit(asmb_fop *f, uint16_t command, void *data)
+{
+    store_op *op = (store_op *)f;
+    wb *b = data, *first = NULL, **link = &first;
+    uint32_t chunk = asmb__io_chunk(f->c, f->c->info.max_write_size);
+    if (command != SMB2_WRITE || chunk >= b->len) return -1;
+    for (uint32_t at = chunk; at < b->len; at += chunk) {
+        wb *p = asmb__calloc(1, sizeof *p);
+        uint32_t len = b->len - at < chunk ? b->len - at : chunk;
+        if (p) {
+            p->all = op->all; /* cleanup frees it */
+            op->all = p;
+            p->buf = asmb__malloc(len);
+        }
+        if (!p || !p->buf) {
+            asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+            return 0;
+        }
+        memcpy(p->buf, b->buf + at, len);
+        p->cap = p->len = len;
+        p->offset = b->offset + at;
+        *link = p; /* in file order, through the (unused here) spare link */
+        link = &p->next;
+    }
+    b->len = chunk;
+    b->next = first;
+    asmb__fop_hold(f);
+    for (wb *p = b, *next; p && !f->done; p = next) {
+        next = p->next;
+        p->next = NULL;
+        if (p != b) op->inflight++;
+        if (asmb__fop_send_sized(f, SMB2_WRITE, asmb__io_charge(f->c, p->len), (size_t)p->len + 64,
+                                 write_encode, write_reply, p))
+            asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+    }
+    asmb__fop_unhold(f);
+    return 0;
+}
+
 static void sizes(store_op *op)
 {
     asmb_conn *c = op->f.c;
@@ -279,6 +321,7 @@ static int store_start(asmb_conn *c, const char *share, const char *path,
     f->prepare = prepare;
     f->make_result = make_result;
     f->cleanup = cleanup;
+    f->resplit = resplit;
     return asmb__fop_launch(f, out);
 }
 

@@ -324,6 +324,7 @@ static void test_compound_request(void)
 }
 
 /* Feeds one reply message with a body (the header is built here). */
+static uint16_t feed_grant = 1; /* credits each feed_body reply grants */
 static void feed_body(asmb_conn *c, uint16_t cmd, uint64_t id, uint32_t status,
                       const uint8_t *body, size_t blen)
 {
@@ -332,7 +333,7 @@ static void feed_body(asmb_conn *c, uint16_t cmd, uint64_t id, uint32_t status,
     h.command = cmd;
     h.msg_id = id;
     h.status = status;
-    h.credits = 1;
+    h.credits = feed_grant;
     h.flags = SMB2_FLAGS_SERVER_TO_REDIR;
     h.session_id = c->session_id;
     asmb__hdr_encode(m + 4, &h);
@@ -367,6 +368,161 @@ static int sink_put(void *arg, const void *p, size_t n)
     memcpy(s->data + s->n, p, n);
     s->n += n;
     return 0;
+}
+
+/* A server that shrinks its grant while a 2-credit READ waits in the queue:
+ * that READ can never fit any more (1 credit, nothing outstanding), so it
+ * goes as two 1-credit READs instead of failing (retrieve.c: resplit). */
+typedef struct patsink {
+    size_t n, bad;
+} patsink;
+static int pat_put(void *arg, const void *p, size_t n)
+{
+    patsink *s = arg;
+    for (size_t i = 0; i < n; i++) s->bad += ((const uint8_t *)p)[i] != (uint8_t)((s->n + i) / 7);
+    s->n += n;
+    return 0;
+}
+
+static void feed_read(asmb_conn *c, uint64_t id, uint64_t off, size_t n)
+{
+    uint8_t *rb = calloc(1, 16 + n);
+    asmb_st16(rb, 17);
+    rb[2] = 64 + 16; /* DataOffset */
+    asmb_st32(rb + 4, (uint32_t)n);
+    for (size_t k = 0; k < n; k++) rb[16 + k] = (uint8_t)((off + k) / 7);
+    feed_body(c, SMB2_READ, id, 0, rb, 16 + n);
+    free(rb);
+}
+
+static void test_read_resplit(void)
+{
+    enum { K64 = 65536, SIZE = 4 * K64 };
+    asmb_conn *c = ready_conn(2);
+    c->cfg.io_size = 2 * K64; /* 2 credits per READ */
+    c->cfg.io_window = 2;
+    c->cfg.no_compound = 1;
+    c->server_caps = SMB2_GLOBAL_CAP_LARGE_MTU;
+    add_tree(c, "share", 9);
+    patsink out = {0, 0};
+    asmb_sink sink = {pat_put, &out, -1};
+    asmb_deferred *d;
+    seen s = {0};
+    CHECK_EQ_INT(asmb_retrieve_file(c, "share", "f.bin", &sink, NULL, &d), 0);
+    asmb_deferred_then(d, on_ok, on_err, &s);
+    uint64_t id[8];
+    uint16_t cmd[8];
+    CHECK_EQ_INT(take(c, id, cmd, NULL), 1); /* CREATE: 1 credit left, +1 granted */
+    uint8_t cb[89];
+    create_body(cb, SIZE);
+    feed_body(c, SMB2_CREATE, id[0], 0, cb, sizeof cb);
+    CHECK_EQ_INT(take(c, id, cmd, NULL), 1); /* READ [0,128K): both credits; the next waits */
+    CHECK_EQ_INT(cmd[0], SMB2_READ);
+    CHECK_EQ_INT(c->q_head != NULL, 1);
+    feed_read(c, id[0], 0, 2 * K64); /* grants 1: the waiting 2-credit READ can't ever go */
+    CHECK_EQ_INT(out.n, 2 * K64);
+    CHECK_EQ_INT(take(c, id, cmd, NULL), 1); /* [128K,192K) */
+    CHECK_EQ_INT(cmd[0], SMB2_READ);
+    CHECK_EQ_INT(s.failed, 0);
+    feed_read(c, id[0], 2 * K64, K64);
+    CHECK_EQ_INT(take(c, id, cmd, NULL), 1); /* [192K,256K) */
+    CHECK_EQ_INT(cmd[0], SMB2_READ);
+    feed_read(c, id[0], 3 * K64, K64);
+    CHECK_EQ_INT(out.n, SIZE);
+    CHECK_EQ_INT(out.bad, 0);
+    CHECK_EQ_INT(take(c, id, cmd, NULL), 1);
+    CHECK_EQ_INT(cmd[0], SMB2_CLOSE);
+    uint8_t clb[60] = {0};
+    asmb_st16(clb, 60);
+    feed_body(c, SMB2_CLOSE, id[0], 0, clb, sizeof clb);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK_EQ_INT(s.ok, 1);
+    finish(c);
+}
+
+/* The same for a store: a 2-credit WRITE, filled and queued, when the
+ * server's grant shrinks to 1 goes as two 1-credit WRITEs (store.c:
+ * resplit). The server's side here checks every byte lands once. */
+typedef struct patsrc {
+    size_t off, size;
+} patsrc;
+static long pat_get(void *arg, void *buf, size_t len)
+{
+    patsrc *s = arg;
+    size_t n = s->size - s->off < len ? s->size - s->off : len;
+    for (size_t i = 0; i < n; i++) ((uint8_t *)buf)[i] = (uint8_t)((s->off + i) / 7);
+    s->off += n;
+    return (long)n;
+}
+
+static void test_write_resplit(void)
+{
+    enum { K64 = 65536, SIZE = 4 * K64 };
+    asmb_conn *c = ready_conn(2);
+    c->cfg.io_size = 2 * K64;
+    c->cfg.io_window = 2;
+    c->cfg.no_compound = 1;
+    c->server_caps = SMB2_GLOBAL_CAP_LARGE_MTU;
+    add_tree(c, "share", 9);
+    patsrc src_state = {0, SIZE};
+    asmb_source src = {pat_get, &src_state, -1};
+    asmb_deferred *d;
+    seen s = {0};
+    CHECK_EQ_INT(asmb_store_file(c, "share", "f.bin", &src, NULL, &d), 0);
+    asmb_deferred_then(d, on_ok, on_err, &s);
+    static uint8_t file[SIZE];
+    static uint8_t hits[SIZE / K64 * 2];
+    memset(hits, 0, sizeof hits);
+    int writes = 0, small = 0, closed = 0, grant_zero_done = 0;
+    for (int round = 0; round < 40 && !closed; round++) {
+        asmb_frame *f = asmb__eng_take_output(c);
+        while (f) {
+            asmb_frame *next = f->next;
+            const uint8_t *m = f->data + f->off + 4;
+            uint16_t cmd = asmb_le16(m + 12);
+            uint64_t id = asmb_le64(m + 24);
+            if (cmd == SMB2_CREATE) {
+                uint8_t cb[89];
+                create_body(cb, 0);
+                feed_body(c, SMB2_CREATE, id, 0, cb, sizeof cb);
+            } else if (cmd == SMB2_WRITE) {
+                uint32_t len = asmb_le32(m + 64 + 4);
+                uint64_t off = asmb_le64(m + 64 + 8);
+                const uint8_t *data = m + asmb_le16(m + 64 + 2);
+                CHECK(off + len <= SIZE);
+                if (off + len <= SIZE) memcpy(file + off, data, len);
+                for (uint64_t k = off / (K64 / 2); k < (off + len) / (K64 / 2); k++) hits[k]++;
+                writes++;
+                small += len == K64 && off % (2 * K64) == K64; /* the second half of a split */
+                uint8_t wr[17] = {0};
+                asmb_st16(wr, 17);
+                asmb_st32(wr + 4, len);
+                /* The first WRITE's reply grants nothing: 1 credit left. */
+                feed_grant = grant_zero_done++ ? 1 : 0;
+                feed_body(c, SMB2_WRITE, id, 0, wr, sizeof wr);
+                feed_grant = 1;
+            } else if (cmd == SMB2_CLOSE) {
+                uint8_t clb[60] = {0};
+                asmb_st16(clb, 60);
+                feed_body(c, SMB2_CLOSE, id, 0, clb, sizeof clb);
+                closed = 1;
+            }
+            asmb__frame_free(f);
+            f = next;
+        }
+    }
+    uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK_EQ_INT(s.ok, 1);
+    CHECK_EQ_INT(s.failed, 0);
+    CHECK_EQ_INT(closed, 1);
+    CHECK(small >= 1); /* a 128 KiB WRITE went as two 64 KiB ones */
+    int once = 1, same = 1;
+    for (size_t k = 0; k < sizeof hits; k++) once &= hits[k] == 1;
+    for (size_t i = 0; i < SIZE; i++) same &= file[i] == (uint8_t)(i / 7);
+    CHECK(once);
+    CHECK(same);
+    (void)writes;
+    finish(c);
 }
 
 /* READs answered in reverse order still reach the sink in file order. */
@@ -466,6 +622,8 @@ int main(void)
     test_compound_reply();
     test_compound_request();
     test_reads_reordered();
+    test_read_resplit();
+    test_write_resplit();
     test_compound_middle_fails();
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     TEST_DONE();
