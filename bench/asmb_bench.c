@@ -403,18 +403,12 @@ static void auth_ok(asmb_conn *c, void *arg)
 {
     bench *b = arg;
     asmb_conn_info info;
-    static const char *sign[] = {"none", "HMAC-SHA256", "AES-128-CMAC", "AES-128-GMAC"};
-    static const char *ciph[] = {"none", "AES-128-CCM", "AES-128-GCM", "AES-256-CCM",
-                                 "AES-256-GCM"};
     if (asmb_conn_info_get(c, &info) == 0)
         fprintf(stderr,
                 "# dialect %s signing %s cipher %s max_read %" PRIu32 " max_write %" PRIu32 "\n",
                 asmb_dialect_name(info.dialect),
-                info.signing && info.signing_algorithm >= 0 && info.signing_algorithm <= 3
-                    ? sign[info.signing_algorithm]
-                    : "none",
-                info.cipher >= 0 && info.cipher <= 4 ? ciph[info.cipher] : "?", info.max_read_size,
-                info.max_write_size);
+                asmb_signing_name(info.signing ? info.signing_algorithm : ASMB_SIGN_NONE),
+                asmb_cipher_name(info.cipher), info.max_read_size, info.max_write_size);
     switch (b->mode) {
     case M_GET: start_get(b); break;
     case M_PUT: start_put(b); break;

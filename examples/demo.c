@@ -106,9 +106,8 @@ static void auth_ok(asmb_conn *c, void *arg)
     demo *s = arg;
     asmb_conn_info info;
     asmb_conn_info_get(c, &info);
-    static const char *algos[] = {"none", "HMAC-SHA256", "AES-128-CMAC", "AES-128-GMAC"};
     printf("authenticated: dialect %s, signing %s%s\n", asmb_dialect_name(info.dialect),
-           algos[info.signing_algorithm], info.is_guest ? ", guest session" : "");
+           asmb_signing_name(info.signing_algorithm), info.is_guest ? ", guest session" : "");
     asmb_deferred *d;
     if (asmb_echo(c, NULL, &d) == 0) asmb_deferred_then(d, on_echo, on_error, s);
 }

@@ -65,12 +65,9 @@ static void auth_ok(asmb_conn *c, void *arg)
     security *s = arg;
     asmb_conn_info info;
     asmb_conn_info_get(c, &info);
-    static const char *algos[] = {"none", "HMAC-SHA256", "AES-128-CMAC", "AES-128-GMAC"};
-    static const char *ciphers[] = {"none", "AES-128-CCM", "AES-128-GCM", "AES-256-CCM",
-                                    "AES-256-GCM"};
     printf("authenticated: dialect %s, signing %s (%s), encryption %s\n",
            asmb_dialect_name(info.dialect), info.signing ? "on" : "off",
-           algos[info.signing_algorithm], ciphers[info.cipher]);
+           asmb_signing_name(info.signing_algorithm), asmb_cipher_name(info.cipher));
     asmb_source src = {ex_mem_read, &s->text, -1};
     asmb_deferred *d = NULL;
     int rc = asmb_store_file(c, s->ex.share, "asmb-ex-security.txt", &src, NULL, &d);

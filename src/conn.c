@@ -329,4 +329,10 @@ ASMB_API const char *asmb_dialect_name(uint16_t d)
     return "";
 }
 
+ASMB_API const char *asmb_signing_name(int algorithm)
+{
+    static const char *const names[] = {"none", "HMAC-SHA256", "AES-128-CMAC", "AES-128-GMAC"};
+    return algorithm >= 0 && (size_t)algorithm < ASMB_ARRAY_LEN(names) ? names[algorithm] : "";
+}
+
 ASMB_API const char *asmb_version(void) { return "asmb 0.1.0"; }

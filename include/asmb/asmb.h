@@ -248,6 +248,14 @@ ASMB_API int asmb_conn_info_get(const asmb_conn *conn, asmb_conn_info *out);
 /** "SMB3_11" etc. (the names of ASMB_SMB*); "" for 0 or an unknown value.
  * Static; any thread. */
 ASMB_API const char *asmb_dialect_name(uint16_t dialect);
+/** "none", "HMAC-SHA256", "AES-128-CMAC" or "AES-128-GMAC" for ASMB_SIGN_*
+ * (asmb_conn_info.signing_algorithm); "" for an unknown value. Static; any
+ * thread. */
+ASMB_API const char *asmb_signing_name(int algorithm);
+/** "none", "AES-128-CCM", "AES-128-GCM", "AES-256-CCM" or "AES-256-GCM" for
+ * ASMB_CIPHER_* (asmb_conn_info.cipher); "" for an unknown value. Static;
+ * any thread. */
+ASMB_API const char *asmb_cipher_name(int cipher);
 
 /* ---- deferred ----------------------------------------------------------- */
 

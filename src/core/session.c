@@ -350,13 +350,10 @@ static void ss_done(asmb_conn *c, const asmb_reply *rep, uint16_t flags, const u
     c->ntlm = NULL;
     c->state = ASMB_ST_READY;
     c->phase_deadline = 0;
-    static const char *const algos[] = {"none", "HMAC-SHA256", "AES-128-CMAC", "AES-128-GMAC"};
-    static const char *const ciphers[] = {"none", "AES-128-CCM", "AES-128-GCM", "AES-256-CCM",
-                                          "AES-256-GCM"};
     ASMB_LOG(c, ASMB_LOG_INFO, "authenticated%s: dialect %s, signing %s, encryption %s",
              c->info.is_anonymous ? " anonymously" : c->info.is_guest ? " as guest" : "",
-             asmb_dialect_name(c->info.dialect), algos[c->info.signing_algorithm & 3],
-             ciphers[c->info.cipher <= 4 ? c->info.cipher : 0]);
+             asmb_dialect_name(c->info.dialect), asmb_signing_name(c->info.signing_algorithm),
+             asmb_cipher_name(c->info.cipher));
     asmb__conn_post(c, &c->ev_auth_ok);
 }
 

@@ -26,6 +26,13 @@ static int find(int cipher)
     return -1;
 }
 
+ASMB_API const char *asmb_cipher_name(int cipher)
+{
+    if (cipher == ASMB_CIPHER_NONE) return "none";
+    int i = find(cipher);
+    return i < 0 ? "" : ciphers[i].name;
+}
+
 size_t asmb__aead_nonce_len(int cipher)
 {
     int i = find(cipher);

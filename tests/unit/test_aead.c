@@ -106,6 +106,16 @@ int main(void)
     CHECK_EQ_INT(asmb__aead_nonce_len(ASMB_CIPHER_AES_256_GCM), 12);
     CHECK(asmb__aead_new(cr, 99, (const uint8_t *)"0123456789abcdef", 1) == NULL);
     check_nonces();
+    /* The names asmb_conn_info's values print as (MS-SMB2 2.2.3.1.2 ids). */
+    CHECK(!strcmp(asmb_cipher_name(ASMB_CIPHER_NONE), "none"));
+    CHECK(!strcmp(asmb_cipher_name(ASMB_CIPHER_AES_128_CCM), "AES-128-CCM"));
+    CHECK(!strcmp(asmb_cipher_name(ASMB_CIPHER_AES_256_GCM), "AES-256-GCM"));
+    CHECK(!strcmp(asmb_cipher_name(5), ""));
+    CHECK(!strcmp(asmb_signing_name(ASMB_SIGN_NONE), "none"));
+    CHECK(!strcmp(asmb_signing_name(ASMB_SIGN_AES_GMAC), "AES-128-GMAC"));
+    CHECK(!strcmp(asmb_signing_name(ASMB_SIGN_HMAC_SHA256), "HMAC-SHA256"));
+    CHECK(!strcmp(asmb_signing_name(-1), ""));
+    CHECK(!strcmp(asmb_signing_name(4), ""));
     asmb__crypto_free(cr);
     TEST_DONE();
 }

@@ -190,9 +190,6 @@ void out_shares_text(FILE *f, const asmb_share_list *l);
 void out_shares_json(FILE *f, const asmb_share_list *l);
 void out_snapshots_text(FILE *f, const asmb_snapshot_list *l);
 void out_snapshots_json(FILE *f, const asmb_snapshot_list *l);
-/* "AES-128-GCM"..., "?" when unknown; "HMAC-SHA256"..., "none". */
-const char *out_cipher_name(int cipher);
-const char *out_signing_name(int algorithm);
 /* Monotonic seconds. */
 double out_now(void);
 /* "2026-01-02T03:04:05Z" (frac = 0) or "2026-01-02T03:04:05.1234567Z". */

@@ -251,7 +251,7 @@ int cmd_echo(const cli_opts *o)
                v6 ? "]" : "", cli_port(o, s.url.port), asmb_dialect_name(info.dialect),
                info.is_guest ? ", guest" : "", info.is_anonymous ? ", anonymous" : "",
                info.signing ? ", signed" : "", info.cipher ? ", encrypted " : "",
-               info.cipher ? out_cipher_name(info.cipher) : "", ms);
+               info.cipher ? asmb_cipher_name(info.cipher) : "", ms);
     }
     session_close(&s);
     return status;

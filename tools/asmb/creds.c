@@ -253,8 +253,8 @@ static void log_negotiated(const cli_opts *o, const asmb_conn *conn)
     cli_log(o, ASMB_LOG_DEBUG,
             "negotiated %s, signing %s, encryption %s%s%s, max read/write %u/%u bytes",
             asmb_dialect_name(info.dialect),
-            info.signing ? out_signing_name(info.signing_algorithm) : "off",
-            info.cipher ? out_cipher_name(info.cipher) : "off", info.is_guest ? ", guest" : "",
+            info.signing ? asmb_signing_name(info.signing_algorithm) : "off",
+            info.cipher ? asmb_cipher_name(info.cipher) : "off", info.is_guest ? ", guest" : "",
             info.is_anonymous ? ", anonymous" : "", (unsigned)info.max_read_size,
             (unsigned)info.max_write_size);
 }

@@ -145,19 +145,6 @@ void out_security_json(FILE *f, const asmb_security *sec)
     fputs(sec->nace ? "\n]}\n" : "]}\n", f);
 }
 
-const char *out_cipher_name(int cipher)
-{
-    static const char *const names[] = {"", "AES-128-CCM", "AES-128-GCM", "AES-256-CCM",
-                                        "AES-256-GCM"};
-    return cipher > 0 && cipher < 5 ? names[cipher] : "?";
-}
-
-const char *out_signing_name(int algorithm)
-{
-    static const char *const names[] = {"none", "HMAC-SHA256", "AES-128-CMAC", "AES-128-GMAC"};
-    return algorithm >= 0 && algorithm < 4 ? names[algorithm] : "?";
-}
-
 /* ---- progress ---- */
 
 double out_now(void)
