@@ -229,6 +229,14 @@ static void write_some(fdt *t)
     }
 }
 
+/* What the engine has queued goes into the write queue and out, as far as
+ * the socket takes it now. */
+static void flush(fdt *t)
+{
+    take_output(t);
+    write_some(t);
+}
+
 /* ---- engine callbacks ---- */
 
 static void tp_want_write(asmb_conn *c) { (void)c; } /* asmb_fd_events reports it */
@@ -246,8 +254,7 @@ static void tp_shutdown(asmb_conn *c)
         close_socket(t);
         return;
     }
-    take_output(t); /* LOGOFF and TREE_DISCONNECT, if the caller closed */
-    write_some(t);
+    flush(t); /* LOGOFF and TREE_DISCONNECT, if the caller closed */
     if (!t->wq_head) {
         close_socket(t);
         return;
@@ -337,8 +344,7 @@ ASMB_API int asmb_fd_service(asmb_conn *c, int revents)
     if (c->state == ASMB_ST_CONNECTING && (t->connecting || t->fd < 0)) connect_step(t, revents);
     if (!t->connecting && t->fd >= 0 && (revents & ASMB_FD_READ) && !t->shutting) read_some(t);
     if (c->state != ASMB_ST_IDLE && !t->connecting && t->fd >= 0) {
-        take_output(t);
-        write_some(t);
+        flush(t);
     }
     if (t->shutting && t->fd >= 0 && (!t->wq_head || c->now >= t->grace_deadline)) close_socket(t);
     uint64_t d = asmb__eng_deadline(c);
@@ -346,8 +352,7 @@ ASMB_API int asmb_fd_service(asmb_conn *c, int revents)
     asmb__conn_dispatch(c);
     /* Requests the callbacks made go out now rather than after another wait. */
     if (c->tp == &fd_ops && !t->connecting && t->fd >= 0 && !t->shutting) {
-        take_output(t);
-        write_some(t);
+        flush(t);
     }
     asmb__conn_unref(c);
     return 0;

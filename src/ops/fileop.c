@@ -89,7 +89,8 @@ uint32_t asmb__io_chunk(const asmb_conn *c, uint32_t server_max)
     uint32_t want = mtu ? c->cfg.io_size : 65536u;
     /* A server that keeps its grant small gets requests that fit in it
      * (CreditCharge is one credit per 64 KiB, MS-SMB2 3.2.4.1.5). */
-    if (mtu && want / 65536u > credit_window(c)) want = credit_window(c) * 65536u;
+    uint32_t window = credit_window(c);
+    if (mtu && want / 65536u > window) want = window * 65536u;
     if (c->cfg.netbios && want > 65536u) want = 65536u; /* 17-bit NBT lengths (RFC 1002 4.3.1) */
     if (server_max && server_max < want) want = server_max;
     return want < 4096 ? 4096 : want;
@@ -525,8 +526,7 @@ static void chain_fail(asmb_req *r, int code)
     if (code != ASMB_ENOTSUP) {
         asmb__fop_fail_code(f, code, NULL);
     } else if (create) {
-        f->compound = f->x_done = f->closed = f->create_seen = 0;
-        send_create(f);
+        reopen_now(f);
     } /* the middle request and the CLOSE: nothing was sent for them */
 }
 
@@ -546,8 +546,10 @@ static void send_chain(asmb_fop *f)
     }
     rs[n++] = own_req(f, SMB2_CLOSE, 1, close_encode, close_reply, NULL);
     for (int i = 0; i < n; i++) {
-        if (rs[i]) rs[i]->on_fail = chain_fail;
-        if (rs[i]) continue;
+        if (rs[i]) {
+            rs[i]->on_fail = chain_fail;
+            continue;
+        }
         for (int j = 0; j < n; j++) { /* out of memory: none goes */
             if (!rs[j]) continue;
             asmb_fop *g = asmb__fop_enter(rs[j]);

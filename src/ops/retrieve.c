@@ -131,6 +131,14 @@ static void read_reply(asmb_req *r, const asmb_reply *rep)
         send_reads(op);
 }
 
+/* Sends the READ for x (its reply: read_reply). */
+static void send_read(retrieve_op *op, rd *x)
+{
+    if (asmb__fop_send(&op->f, SMB2_READ, asmb__io_charge(op->f.c, x->len), read_encode,
+                       read_reply, x))
+        asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
+}
+
 /* A READ that the server's shrunken credit window can't carry any more (it
  * was sized before the shrink, and never sent): the same bytes go as
  * several READs that fit, in its place in the file-order list. */
@@ -156,8 +164,7 @@ static int resplit(asmb_fop *f, uint16_t command, void *data)
     }
     asmb__fop_hold(f);
     for (rd *p = x; p != after && !f->done; p = p->next)
-        if (asmb__fop_send(f, SMB2_READ, asmb__io_charge(f->c, p->len), read_encode, read_reply, p))
-            asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+        send_read(op, p);
     asmb__fop_unhold(f);
     return 0;
 }
@@ -182,9 +189,7 @@ static void send_reads(retrieve_op *op)
         op->tail = x;
         op->next += x->len;
         op->inflight++;
-        if (asmb__fop_send(&op->f, SMB2_READ, asmb__io_charge(op->f.c, x->len), read_encode,
-                           read_reply, x))
-            asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
+        send_read(op, x);
     }
     asmb__fop_unhold(&op->f);
 }

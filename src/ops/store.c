@@ -124,6 +124,14 @@ static wb *next_buffer(store_op *op, int *err)
     return b;
 }
 
+/* Sends the WRITE of b (its reply: write_reply); the frame is sized for it. */
+static void send_write(store_op *op, wb *b)
+{
+    if (asmb__fop_send_sized(&op->f, SMB2_WRITE, asmb__io_charge(op->f.c, b->len),
+                             (size_t)b->len + 64, write_encode, write_reply, b))
+        asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
+}
+
 /* Keeps up to window WRITEs in flight, in source order. */
 static void fill(store_op *op)
 {
@@ -142,9 +150,7 @@ static void fill(store_op *op)
         b->offset = op->offset;
         op->offset += b->len;
         op->inflight++;
-        if (asmb__fop_send_sized(&op->f, SMB2_WRITE, asmb__io_charge(op->f.c, b->len),
-                                 (size_t)b->len + 64, write_encode, write_reply, b))
-            asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
+        send_write(op, b);
     }
     if (!op->f.done && op->src_eof && !op->ready && op->inflight == 0)
         asmb__fop_complete(&op->f);
@@ -185,9 +191,7 @@ static int resplit(asmb_fop *f, uint16_t command, void *data)
         next = p->next;
         p->next = NULL;
         if (p != b) op->inflight++;
-        if (asmb__fop_send_sized(f, SMB2_WRITE, asmb__io_charge(f->c, p->len), (size_t)p->len + 64,
-                                 write_encode, write_reply, p))
-            asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
+        send_write(op, p);
     }
     asmb__fop_unhold(f);
     return 0;

@@ -395,15 +395,23 @@ static void feed_read(asmb_conn *c, uint64_t id, uint64_t off, size_t n)
     free(rb);
 }
 
-static void test_read_resplit(void)
+/* Two credits to start, 128 KiB (2-credit) requests, 2 in flight, no
+ * compounding: one request goes, the next waits for credits. */
+static asmb_conn *split_conn(void)
 {
-    enum { K64 = 65536, SIZE = 4 * K64 };
     asmb_conn *c = ready_conn(2);
-    c->cfg.io_size = 2 * K64; /* 2 credits per READ */
+    c->cfg.io_size = 2 * 65536;
     c->cfg.io_window = 2;
     c->cfg.no_compound = 1;
     c->server_caps = SMB2_GLOBAL_CAP_LARGE_MTU;
     add_tree(c, "share", 9);
+    return c;
+}
+
+static void test_read_resplit(void)
+{
+    enum { K64 = 65536, SIZE = 4 * K64 };
+    asmb_conn *c = split_conn();
     patsink out = {0, 0};
     asmb_sink sink = {pat_put, &out, -1};
     asmb_deferred *d;
@@ -458,12 +466,7 @@ static long pat_get(void *arg, void *buf, size_t len)
 static void test_write_resplit(void)
 {
     enum { K64 = 65536, SIZE = 4 * K64 };
-    asmb_conn *c = ready_conn(2);
-    c->cfg.io_size = 2 * K64;
-    c->cfg.io_window = 2;
-    c->cfg.no_compound = 1;
-    c->server_caps = SMB2_GLOBAL_CAP_LARGE_MTU;
-    add_tree(c, "share", 9);
+    asmb_conn *c = split_conn();
     patsrc src_state = {0, SIZE};
     asmb_source src = {pat_get, &src_state, -1};
     asmb_deferred *d;
