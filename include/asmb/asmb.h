@@ -116,6 +116,14 @@ typedef struct asmb_config {
      * more round-trip time a deeper window may win. */
     unsigned io_window;
     int no_compound; ///< 1: never compound CREATE+request+CLOSE (MS-SMB2 3.2.4.1.4)
+    /** 1: accept a guest or anonymous session when a username was given (the
+     * server mapped the user to guest, as Samba's "map to guest = bad user"
+     * does). Such a session has no key: nothing is signed or encrypted, so a
+     * man in the middle can read and rewrite everything. Default 0: authentication
+     * fails with ASMB_EAUTH instead (as Windows' AllowInsecureGuestAuth = 0). With
+     * no username (anonymous) a guest or anonymous session is always accepted
+     * unless signing or encryption is ASMB_REQUIRED. */
+    int allow_guest_fallback;
     /** 1: NetBIOS session service (pysmb's is_direct_tcp=False, usually port
      * 139): a SESSION REQUEST (RFC 1002 4.3.2) precedes SMB. 0: direct TCP. */
     int netbios;
