@@ -5,6 +5,7 @@
  * and takes its frames, through the functions at the end of this header. */
 #ifndef ASMB_CORE_CONN_H
 #define ASMB_CORE_CONN_H
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,7 @@ struct asmb_req {
     int unsigned_ok; /* NEGOTIATE / first SESSION_SETUP legs */
     int must_sign;   /* signed even on an unsigned session, and so must the reply be */
     uint64_t msg_id, async_id;
+    uint16_t interim_grant; /* an unsigned interim's credits, held until the final reply */
     uint64_t deadline; /* absolute ms on the engine clock; 0 = none */
     /* Writes the body (the header is written by the engine). */
     int (*encode)(asmb_req *r, asmb_wr *w);
@@ -214,7 +216,7 @@ struct asmb_conn {
 
     /* The thread that drives the connection, bound by asmb_conn_connect
      * (debug builds check every public call against it). */
-    uv_thread_t owner;
+    pthread_t owner;
     int has_owner;
 };
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../log.h"
+#include "log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
 #include "conn.h"
@@ -468,11 +468,16 @@ static int handle_message(asmb_conn *c, const uint8_t *msg, size_t len, int encr
     }
     /* Every reply, interim and error ones included, grants credits
      * (3.2.5.1.4). An interim that nothing authenticated (unsigned ones are
-     * allowed) may not widen the window beyond what its request used. */
+     * allowed) is believed only when the verified final reply confirms it
+     * (async, same AsyncId), and for no more than its request charged. */
     uint32_t grant = h.credits;
-    if (interim && !encrypted && !(h.flags & SMB2_FLAGS_SIGNED) && asmb__session_keyed(c) &&
-        grant > r->credit_charge)
-        grant = r->credit_charge;
+    if (interim && !encrypted && !(h.flags & SMB2_FLAGS_SIGNED) && asmb__session_keyed(c)) {
+        r->interim_grant = (uint16_t)(grant < r->credit_charge ? grant : r->credit_charge);
+        grant = 0;
+    } else if (!interim && r->interim_grant && (h.flags & SMB2_FLAGS_ASYNC_COMMAND) &&
+               h.async_id == r->async_id) {
+        grant += r->interim_grant;
+    }
     uint32_t granted = c->credits + grant;
     c->credits = granted > 0xFFFFu * 4 ? 0xFFFFu * 4 : granted;
     if (interim) {

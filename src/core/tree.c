@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../log.h"
+#include "log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
 #include "conn.h"

@@ -9,7 +9,7 @@
  * the negotiation into its keys through the preauth hash instead.) */
 #include <string.h>
 
-#include "../log.h"
+#include "log.h"
 #include "../ntstatus.h"
 #include "../wire/smb2_ioctl.h"
 #include "conn.h"

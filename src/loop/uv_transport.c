@@ -386,3 +386,15 @@ int asmb__uv_attach(asmb_conn *c, uv_loop_t *loop)
     set_time(t);
     return 0;
 }
+
+ASMB_API asmb_conn *asmb_conn_new(uv_loop_t *loop, const asmb_config *cfg,
+                                  const asmb_handlers *handlers, void *arg)
+{
+    if (!loop) return NULL;
+    asmb_conn *c = asmb__conn_create(cfg, handlers, arg);
+    if (c && asmb__uv_attach(c, loop)) {
+        asmb__conn_destroy(c);
+        return NULL;
+    }
+    return c;
+}

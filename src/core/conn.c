@@ -1,5 +1,6 @@
 /* The public connection object: configuration, lifetime, the ordered
  * delivery of events to the caller, and the end of a connection. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,10 +9,9 @@
 #include <openssl/crypto.h> /* OPENSSL_cleanse */
 
 #include "deferred.h"
-#include "loop/uv_transport.h"
 #include "log.h"
-#include "mem.h"
-#include "ntstatus.h"
+#include "../mem.h"
+#include "../ntstatus.h"
 
 ASMB_API void asmb_config_init(asmb_config *cfg)
 {
@@ -144,18 +144,6 @@ asmb_conn *asmb__conn_create(const asmb_config *cfg, const asmb_handlers *handle
 
 void asmb__conn_destroy(asmb_conn *c) { conn_destroy(c); }
 
-ASMB_API asmb_conn *asmb_conn_new(uv_loop_t *loop, const asmb_config *cfg,
-                                  const asmb_handlers *handlers, void *arg)
-{
-    if (!loop) return NULL;
-    asmb_conn *c = asmb__conn_create(cfg, handlers, arg);
-    if (c && asmb__uv_attach(c, loop)) {
-        conn_destroy(c);
-        return NULL;
-    }
-    return c;
-}
-
 ASMB_API int asmb_conn_connect(asmb_conn *c, const char *host, int port)
 {
     if (!c || !host || !*host || port <= 0 || port > 65535) return ASMB_EINVAL;
@@ -204,15 +192,14 @@ ASMB_API void asmb_conn_free(asmb_conn *c)
 
 void asmb__thread_bind(asmb_conn *c)
 {
-    c->owner = uv_thread_self();
+    c->owner = pthread_self();
     c->has_owner = 1;
 }
 
 #ifndef NDEBUG
 void asmb__thread_check(const asmb_conn *c, const char *what)
 {
-    uv_thread_t me = uv_thread_self();
-    if (!c->has_owner || uv_thread_equal(&me, &c->owner)) return;
+    if (!c->has_owner || pthread_equal(pthread_self(), c->owner)) return;
     fprintf(stderr, "asmb: %s called on a thread other than the connection's; a connection "
                     "and its deferreds are used from the thread that runs their loop only\n",
             what);
