@@ -185,7 +185,14 @@ void out_entry_json(FILE *f, const asmb_file_info *e);
 void out_stat_text(FILE *f, const asmb_file_info *e);
 void out_security_text(FILE *f, const asmb_security *sec);
 void out_security_json(FILE *f, const asmb_security *sec);
+/* JSON string; control characters (C0, DEL, C1), bidirectional controls as
+ * \uXXXX, an invalid UTF-8 byte as \ufffd. */
 void out_json_string(FILE *f, const char *s);
+/* Prints a string that may come from the server (names, comments, messages)
+ * for a terminal: C0 controls, DEL and invalid UTF-8 bytes as \xNN, C1 and
+ * bidirectional controls as \uNNNN; the rest as is. f NULL: prints nothing.
+ * Returns the columns taken (one per code point or escape character). */
+size_t out_safe(FILE *f, const char *s);
 void out_shares_text(FILE *f, const asmb_share_list *l);
 void out_shares_json(FILE *f, const asmb_share_list *l);
 void out_snapshots_text(FILE *f, const asmb_snapshot_list *l);

@@ -16,13 +16,27 @@
 
 #include "cli.h"
 
+/* Every message goes through out_safe: server names, paths and error texts
+ * must not reach the terminal as escape sequences. */
+static void print_message(const char *prefix, const char *fmt, va_list ap)
+{
+    char buf[1024], *msg = buf;
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    if (n >= (int)sizeof buf && (msg = malloc((size_t)n + 1))) vsnprintf(msg, (size_t)n + 1, fmt, again);
+    va_end(again);
+    fputs(prefix, stderr);
+    out_safe(stderr, msg ? msg : buf);
+    fputc('\n', stderr);
+    if (msg != buf) free(msg);
+}
+
 int cli_error(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("asmb: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_message("asmb: ", fmt, ap);
     va_end(ap);
     return status;
 }
@@ -153,7 +167,11 @@ static char *prompt_password(const char *user, const char *host)
     raw.c_lflag &= ~(tcflag_t)(ECHO | ICANON | ISIG);
     raw.c_cc[VMIN] = 1;
     raw.c_cc[VTIME] = 0;
-    fprintf(stderr, "Password for %s@%s: ", user, host);
+    fputs("Password for ", stderr);
+    out_safe(stderr, user);
+    fputc('@', stderr);
+    out_safe(stderr, host);
+    fputs(": ", stderr);
     fflush(stderr);
     if (tcsetattr(0, TCSANOW, &raw)) return NULL;
     char buf[512];
@@ -230,7 +248,9 @@ int session_parse(const char *url_text, int need_share, cli_session *s)
 static void log_line(int level, const char *message, void *arg)
 {
     (void)arg;
-    fprintf(stderr, "asmb: %s: %s\n", asmb_log_level_name(level), message);
+    fprintf(stderr, "asmb: %s: ", asmb_log_level_name(level));
+    out_safe(stderr, message);
+    fputc('\n', stderr);
 }
 
 void cli_log(const cli_opts *o, int level, const char *fmt, ...)
