@@ -390,8 +390,12 @@ static int parse_sources(batch *b, const char **args, size_t n)
             cli_port(b->o, u->port) != cli_port(b->o, first->port) ||
             (uu && (!fu || strcmp(uu, fu))))
             return cli_error(CLI_USAGE, "get: every URL must be on the same server, as the same user");
-        if (!u->share || !u->path[strspn(u->path, "/\\")])
-            return cli_error(CLI_USAGE, "get: the URL must name a file: %s", args[b->nurls]);
+        if (!u->share || !u->path[strspn(u->path, "/\\")]) {
+            char *shown = url_redact(args[b->nurls]);
+            cli_error(CLI_USAGE, "get: the URL must name a file: %s", shown ? shown : "");
+            free(shown);
+            return CLI_USAGE;
+        }
     }
     return CLI_OK;
 }

@@ -34,7 +34,8 @@ enum { /* command-specific options, as bits (cli_opts.seen) */
     OPT_RECURSIVE = 8,
     OPT_REPLACE = 16,
     OPT_SNAPSHOT = 32,
-    OPT_JOBS = 64
+    OPT_JOBS = 64,
+    OPT_OVERWRITE = 128
 };
 
 enum { CLI_JOBS_DEFAULT = 4, CLI_JOBS_MAX = 64 }; /* -j */
@@ -62,6 +63,7 @@ typedef struct cli_opts {
     unsigned timeout_ms;  /* --timeout; 0 = library defaults */
     int quiet, json, help, version;
     int log_level;        /* --debug: ASMB_LOG_*, 0 = silent */
+    int allow_guest;      /* --allow-guest: accept a guest session despite credentials */
     /* command-specific */
     unsigned seen;        /* OPT_* given */
     uint64_t offset;
@@ -88,6 +90,15 @@ typedef struct cli_url {
 int url_parse(const char *text, cli_url *out, char *err, size_t errlen);
 void url_free(cli_url *u);
 int url_is_smb(const char *text);
+/* Where the password of a "SCHEME://[DOMAIN;]USER:PASSWORD@HOST..." text is
+ * (bytes start..start+len): 0, or -1 when it has none. */
+int url_password_span(const char *text, size_t *start, size_t *len);
+/* A new string for messages: text with its password replaced by "***". */
+char *url_redact(const char *text);
+/* Hides s[start..start+len) (a password in argv) from /proc/PID/cmdline:
+ * "***" (when len >= 3) and the rest of s moved up; the bytes left over at
+ * the end become NULs, so the length is still visible. */
+void hide_secret(char *s, size_t start, size_t len);
 /* A new string: the last non-empty component of a path ('/' or backslash
  * separators), "" when none; NULL when out of memory. */
 char *path_basename(const char *path);

@@ -239,7 +239,10 @@ int session_parse(const char *url_text, int need_share, cli_session *s)
     if (url_parse(url_text, &s->url, err, sizeof err)) return cli_error(CLI_USAGE, "%s", err);
     if (need_share && !s->url.share) {
         url_free(&s->url);
-        return cli_error(CLI_USAGE, "the URL names no share: %s", url_text);
+        char *shown = url_redact(url_text);
+        cli_error(CLI_USAGE, "the URL names no share: %s", shown ? shown : "");
+        free(shown);
+        return CLI_USAGE;
     }
     return CLI_OK;
 }
@@ -297,6 +300,7 @@ static int make_config(const cli_opts *o, const cli_url *u, asmb_config *cfg, cl
     cfg->encryption = o->encryption;
     cfg->ciphers[0] = o->cipher;
     cfg->netbios = o->netbios;
+    cfg->allow_guest_fallback = o->allow_guest;
     if (o->timeout_ms)
         cfg->connect_timeout_ms = cfg->auth_timeout_ms = cfg->op_timeout_ms = o->timeout_ms;
     cfg->log_level = o->log_level;
