@@ -173,11 +173,16 @@ typedef struct progress progress;
 /* Where get writes: opened at the first byte (sink_open), so that a failed
  * retrieve leaves no empty file and does not truncate an existing one. */
 typedef struct get_sink {
-    const char *local; /* NULL = stdout */
+    const char *local; /* for messages; NULL = stdout */
+    int dirfd;         /* opened as name in dirfd (AT_FDCWD or LOCALDIR's), */
+    const char *name;  /* never through a symbolic link (O_NOFOLLOW) */
+    int excl;          /* only a new file (O_EXCL), else an existing one is truncated */
     int fd, opened, err;
     progress *pg;
 } get_sink;
 int sink_open(get_sink *g);
+/* strerror, but ELOOP (O_NOFOLLOW met a symbolic link) says so. */
+const char *local_strerror(int err);
 int sink_write(void *arg, const void *data, size_t len); /* an asmb_sink's write */
 typedef struct put_source {
     int fd, err;
@@ -204,6 +209,19 @@ void out_json_string(FILE *f, const char *s);
  * bidirectional controls as \uNNNN; the rest as is. f NULL: prints nothing.
  * Returns the columns taken (one per code point or escape character). */
 size_t out_safe(FILE *f, const char *s);
+/* 1 when out_safe would print s unchanged (valid UTF-8, nothing to escape). */
+int out_is_plain(const char *s);
+/* Length (1-4) of the valid UTF-8 sequence at s, 0 when invalid (overlong,
+ * surrogate, truncated, above U+10FFFF); *cp gets its code point. */
+size_t utf8_seq(const unsigned char *s, uint32_t *cp);
+
+/* ---- names.c: what a multi-file get accepts from the server ---- */
+/* 1 when name matches pattern (* any run, ? one character), ignoring case
+ * as the server does for common scripts; "*.*" is "*". */
+int name_match(const char *pattern, const char *name);
+/* NULL when name (listed by the server for pattern) is safe to create in the
+ * target folder, else why not. */
+const char *name_refusal(const char *pattern, const char *name);
 void out_shares_text(FILE *f, const asmb_share_list *l);
 void out_shares_json(FILE *f, const asmb_share_list *l);
 void out_snapshots_text(FILE *f, const asmb_snapshot_list *l);

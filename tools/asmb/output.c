@@ -33,9 +33,7 @@ static void attr_letters(char out[8], uint32_t a)
     out[n] = 0;
 }
 
-/* Length (1-4) of the valid UTF-8 sequence at s, 0 when invalid (overlong,
- * surrogate, truncated, above U+10FFFF); *cp gets its code point. */
-static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
+size_t utf8_seq(const unsigned char *s, uint32_t *cp)
 {
     static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
     size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
@@ -58,6 +56,15 @@ static int unsafe_cp(uint32_t c)
     return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x200E || c == 0x200F ||
            (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x2028 ||
            c == 0x2029;
+}
+
+int out_is_plain(const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    uint32_t c = 0;
+    for (size_t n; *s; s += n)
+        if (!(n = utf8_seq(s, &c)) || unsafe_cp(c)) return 0;
+    return 1;
 }
 
 size_t out_safe(FILE *f, const char *text)
