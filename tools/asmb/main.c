@@ -552,7 +552,8 @@ int main(int argc, char **argv)
     char **owned = calloc((size_t)argc + 1, sizeof *owned);
     if (!pos || !owned) return cli_error(CLI_FAIL, "out of memory");
     int status = parse_args(argc, argv, &o, pos, &npos);
-    if (status != CLI_FAIL) status = hide_url_passwords(pos, npos, owned) ? CLI_FAIL : status;
+    int hidden = hide_url_passwords(pos, npos, owned); /* even after a usage error */
+    if (!status) status = hidden;
     if (status == CLI_USAGE) fprintf(stderr, "Try 'asmb --help'.\n");
     if (!status) status = dispatch(&o, pos, npos);
     if (fflush(stdout) && !status) {
