@@ -52,7 +52,10 @@ same() { [ "$(cat "$1")" = "$2" ]; }
 ASMB=${1:?usage: test_security.sh ASMB FS_PROXY (run through tests/samba/samba.sh run)}
 FSP=${2:?usage: test_security.sh ASMB FS_PROXY}
 : "${ASMB_TEST_PORT:?ASMB_TEST_* missing: run through tests/samba/samba.sh run}"
-command -v python3 >/dev/null && command -v script >/dev/null || { echo "needs python3, script"; exit 77; }
+if ! command -v python3 >/dev/null || ! command -v script >/dev/null; then
+  echo "needs python3 and script(1): skipped"
+  exit 77
+fi
 
 W=$(mktemp -d)
 PIDS=()
@@ -86,7 +89,7 @@ printf 'c\n' >"$S/sec5/c1c1.txt"            # listed with a C1 CSI
 OSC=$(printf '\033]0;PWN\007.txt') CSI=$(printf '\302\2332Jx.txt')
 "$FSP" "$P" -n aaaaaaaa.txt .bash_logout -n zzzzzz.txt '..\zzz.txt' -n yyyyyy.txt '../yyy.txt' \
   -n e1e1e1e1.txt "$OSC" -n c1c1.txt "$CSI" >"$W/proxy.port" &
-PIDS+=($!)
+PIDS+=("$!")
 for _ in $(seq 50); do [ -s "$W/proxy.port" ] && break; sleep 0.1; done
 PP=$(head -n 1 "$W/proxy.port")
 [ -n "$PP" ] || { echo "fs_proxy did not start"; exit 1; }
@@ -176,13 +179,13 @@ print(s.getsockname()[1], flush=True)
 c = []
 while True: c.append(s.accept())
 ' >"$W/mute.port" &
-PIDS+=($!)
+PIDS+=("$!")
 for _ in $(seq 50); do [ -s "$W/mute.port" ] && break; sleep 0.1; done
 MP=$(head -n 1 "$W/mute.port")
 "$ASMB" -q --timeout 20 -U 'bob%Minus-U-S3cret' echo "smb://bob:Url-S3cretPass@127.0.0.1:$MP" \
   >/dev/null 2>&1 </dev/null &
 apid=$!
-PIDS+=($apid)
+PIDS+=("$apid")
 sleep 1
 tr '\0' ' ' <"/proc/$apid/cmdline" >"$W/cmdline" 2>/dev/null
 kill "$apid" 2>/dev/null
