@@ -103,6 +103,7 @@ a --signing off get -j 1 "$EVIL/sec1/*.txt" "$W/home"
 check "get *.txt: a listed .bash_logout is skipped, the local one unchanged, exit 1" \
   eval 'rc_is 1 && same "$W/home/.bash_logout" ORIGINAL && err_has "skipped" &&
         err_has "sec1/.bash_logout" && err_has "does not match"'
+# control: the defence must not cost the legitimate file
 check "get *.txt through the proxy: the matching file still arrives" \
   eval 'same "$W/home/good.txt" good'
 rm -f "$W/home/.bash_logout"
@@ -146,6 +147,7 @@ check "get --overwrite *.txt: the symlink is not followed either" \
 a get "$URL/sec3/f.txt" "$W/home4/f.txt"
 check "get of one file onto a symlink: refused, its target unchanged" \
   eval 'rc_is 1 && same "$W/victim" VICTIM && err_has "symbolic link"'
+# control: one named file is still replaced, as documented
 printf 'old\n' >"$W/plain.txt"
 a get "$URL/sec3/f.txt" "$W/plain.txt"
 check "get of one file onto an existing regular file replaces it (as cp)" \
