@@ -390,7 +390,7 @@ static void *mitm_thread(void *arg)
             for (int s = 0; s < 2 && !bad; s++) {
                 short re = pfds[c->pfd[s]].revents;
                 if (re & POLLOUT) bad = write_dir(c, !s);
-                if (!bad && (re & (POLLIN | POLLHUP | POLLERR))) {
+                if (!bad && !c->d[s].eof && (re & (POLLIN | POLLHUP | POLLERR))) {
                     bad = read_dir(m, c, s);
                     if (!bad) bad = write_dir(c, s); /* try at once */
                 }

@@ -11,7 +11,11 @@
  *   interim    a forged plaintext unsigned interim reply: on an encrypted session
  *              (EPROTO), on a signed one (no sending beyond the real grants)
  *   encserver  (Samba with smb encrypt = required) SIGNED and ENCRYPT_DATA
- *              cleared on the final SESSION_SETUP response at 3.0.2 */
+ *              cleared on the final SESSION_SETUP response at 3.0.2
+ * Not registered, to look at Samba (prints what it saw):
+ *   observe, observe_enc  the interim replies of a fresh Samba's first srvsvc
+ *              call on a signed / an encrypted session. Samba 4.17: unsigned on
+ *              a signed session, encrypted on an encrypted one. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +49,7 @@ typedef struct attack {
     atomic_int validate;  /* FSCTL_VALIDATE_NEGOTIATE_INFO requests seen (plain) */
     atomic_int final_signed, final_mic, final_flags; /* the real final SESSION_SETUP response */
     atomic_int neg_dialect;                          /* the dialect of the NEGOTIATE response */
+    atomic_int interims, interims_signed;            /* real plain interim replies seen */
     /* A_INTERIM_ENC: the log names the ECHO request's message id (before it is sent) */
     atomic_ullong target_mid;
     atomic_int armed;
@@ -203,6 +208,10 @@ static int edit(mitm_frame *f, void *arg)
     }
     if (!h) return MITM_PASS;
     if (f->cmd == CMD_NEGOTIATE && f->len >= 4 + 64 + 6) A.neg_dialect = mitm_le16(h + 64 + 4);
+    if ((mitm_h_flags(h) & 0x2u) && mitm_h_status(h) == 0x103u) {
+        A.interims++;
+        A.interims_signed += !!(mitm_h_flags(h) & F_SIGNED);
+    }
     if (A.kind == A_INTERIM_SIGNED && f->cmd == CMD_ECHO && f->nth == 0) {
         unsigned char fr[MITM_INTERIM_LEN];
         mitm_forge_interim(fr, CMD_ECHO, mitm_h_msg_id(h), mitm_h_session(h), 0x1234, 65535);
@@ -642,6 +651,45 @@ static void test_interim(void)
     interim_signed(1);
 }
 
+/* Not a test: what Samba does with interim replies. The first srvsvc call of
+ * a fresh Samba starts its RPC daemons; a reply later than 0.5 s is
+ * preceded by an interim one. Prints what the proxy saw. */
+static atomic_int log_pending, log_pending_enc;
+static void pending_sink(int level, const char *msg, void *arg)
+{
+    (void)level;
+    (void)arg;
+    if (!strncmp(msg, "recv ", 5) && strstr(msg, "STATUS_PENDING")) {
+        log_pending++;
+        log_pending_enc += strstr(msg, " encrypted") != NULL;
+    }
+}
+
+static void observe_interims(int encrypted)
+{
+    attack_reset(A_NONE);
+    start_mitm();
+    asmb_config cfg;
+    t_config(&cfg);
+    cfg.signing = ASMB_REQUIRED;
+    if (encrypted) cfg.encryption = ASMB_REQUIRED;
+    cfg.log_level = ASMB_LOG_TRACE;
+    cfg.log = pending_sink;
+    conn_events e;
+    asmb_conn *c = mconnect(&cfg, &e);
+    CHECK_EQ_INT(e.auth_ok, 1);
+    res x;
+    asmb_deferred *d = NULL;
+    int rc = asmb_list_shares(c, NULL, &d);
+    res_run(loop, &x, rc, &d);
+    res_free(&x);
+    printf("%s session, list_shares ok %d: the proxy saw %d plain interim replies (%d signed); "
+           "the client got %d (%d encrypted)\n", encrypted ? "encrypted" : "signed", x.ok,
+           (int)A.interims, (int)A.interims_signed, (int)log_pending, (int)log_pending_enc);
+    t_free(loop, c);
+    stop_mitm();
+}
+
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL;
@@ -652,6 +700,8 @@ int main(int argc, char **argv)
     if (!only || !strcmp(only, "sign")) test_sign();
     if (!only || !strcmp(only, "interim")) test_interim();
     if (only && !strcmp(only, "encserver")) test_encserver();
+    if (only && !strcmp(only, "observe")) observe_interims(0);
+    if (only && !strcmp(only, "observe_enc")) observe_interims(1);
     uv_loop_close(loop);
     TEST_DONE();
 }
