@@ -50,6 +50,9 @@ typedef struct attack {
     atomic_int final_signed, final_mic, final_flags; /* the real final SESSION_SETUP response */
     atomic_int neg_dialect;                          /* the dialect of the NEGOTIATE response */
     atomic_int interims, interims_signed;            /* real plain interim replies seen */
+    atomic_int interim_credits, final_credits;       /* ... what they and the finals granted */
+    atomic_ullong interim_mid;
+    atomic_int validate_signed;                      /* VALIDATE_NEGOTIATE requests signed */
     /* A_INTERIM_ENC: the log names the ECHO request's message id (before it is sent) */
     atomic_ullong target_mid;
     atomic_int armed;
@@ -179,8 +182,10 @@ static int edit(mitm_frame *f, void *arg)
     unsigned char *h = mitm_hdr(f);
     if (f->dir == MITM_C2S) {
         if (h && f->cmd == CMD_IOCTL && f->len >= 4 + 64 + 8 &&
-            mitm_le32(h + 64 + 4) == FSCTL_VALIDATE_NEGOTIATE_INFO)
+            mitm_le32(h + 64 + 4) == FSCTL_VALIDATE_NEGOTIATE_INFO) {
             A.validate++;
+            A.validate_signed += !!(mitm_h_flags(h) & F_SIGNED);
+        }
         if (A.kind == A_DOWNGRADE && h && f->cmd == CMD_NEGOTIATE && f->nth == 0) {
             uint16_t n = mitm_le16(h + 64 + 2);
             int changed = 0;
@@ -211,6 +216,10 @@ static int edit(mitm_frame *f, void *arg)
     if ((mitm_h_flags(h) & 0x2u) && mitm_h_status(h) == 0x103u) {
         A.interims++;
         A.interims_signed += !!(mitm_h_flags(h) & F_SIGNED);
+        A.interim_credits += mitm_h_credits(h);
+        A.interim_mid = mitm_h_msg_id(h) + 1;
+    } else if (A.interim_mid && mitm_h_msg_id(h) + 1 == A.interim_mid) {
+        A.final_credits += mitm_h_credits(h);
     }
     if (A.kind == A_INTERIM_SIGNED && f->cmd == CMD_ECHO && f->nth == 0) {
         unsigned char fr[MITM_INTERIM_LEN];
@@ -382,6 +391,7 @@ static void test_guest(void)
     }
     guest_case(ASMB_SMB3_11, SF_GUEST, 1, 0, 0);
     guest_case(ASMB_SMB3_02, SF_GUEST, 1, 0, 0);
+    guest_case(ASMB_SMB2_10, SF_GUEST, 1, 0, 0); /* Samba signs it at 2.1 too */
     guest_case(ASMB_SMB3_11, SF_GUEST, 1, 1, 0);
     guest_case(ASMB_SMB3_11, SF_GUEST, 0, 0, 1);
 }
@@ -453,6 +463,7 @@ static void validate_clean(uint16_t max)
     if (!x.ok) fprintf(stderr, "  %s: %s\n", asmb_dialect_name(max), x.msg);
     res_free(&x);
     CHECK_EQ_INT(A.validate, 1);
+    CHECK_EQ_INT(A.validate_signed, 1); /* signed, not encrypted, at these dialects */
     CHECK_EQ_INT(e.disconnected, 0);
     t_free(loop, c);
     stop_mitm();
@@ -684,8 +695,9 @@ static void observe_interims(int encrypted)
     res_run(loop, &x, rc, &d);
     res_free(&x);
     printf("%s session, list_shares ok %d: the proxy saw %d plain interim replies (%d signed); "
-           "the client got %d (%d encrypted)\n", encrypted ? "encrypted" : "signed", x.ok,
-           (int)A.interims, (int)A.interims_signed, (int)log_pending, (int)log_pending_enc);
+           "the client got %d (%d encrypted); credits: interims %d, their final replies %d\n",
+           encrypted ? "encrypted" : "signed", x.ok, (int)A.interims, (int)A.interims_signed,
+           (int)log_pending, (int)log_pending_enc, (int)A.interim_credits, (int)A.final_credits);
     t_free(loop, c);
     stop_mitm();
 }
