@@ -365,7 +365,7 @@ static void guest_case(uint16_t max, uint16_t flags, int allow, int clear_signed
         CHECK_EQ_INT(e.auth_ok, 1);
         if (!e.auth_ok) fprintf(stderr, "  %s: %s\n", what, e.auth_msg);
     } else if (!allow) {
-        expect_auth_fail(what, &e, ASMB_EAUTH, "guest\0allow_guest_fallback\0");
+        expect_auth_fail(what, &e, ASMB_EAUTH, "guest\0anonymous\0");
     } else if (!clear_signed && was_signed) {
         /* the signed final response no longer verifies */
         expect_auth_fail(what, &e, ASMB_ESIGNATURE, NULL);
