@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h> /* OPENSSL_cleanse */
+
 #include "deferred.h"
 #include "loop/uv_transport.h"
 #include "log.h"
@@ -71,7 +73,6 @@ static int copy_config(asmb_conn *c, const asmb_config *in)
     if (!g->io_window) g->io_window = 2;
     if (g->io_window > 64) g->io_window = 64;
     c->user = asmb__strdup(g->username ? g->username : "");
-    c->pass = asmb__strdup(g->password ? g->password : "");
     c->domain = asmb__strdup(g->domain ? g->domain : "");
     c->workstation = asmb__strdup(g->workstation ? g->workstation : "ASMB");
     c->my_name = asmb__strdup(g->my_name ? g->my_name : "");
@@ -80,7 +81,7 @@ static int copy_config(asmb_conn *c, const asmb_config *in)
     g->username = g->password = g->domain = g->workstation = NULL;
     g->my_name = c->my_name;
     g->remote_name = c->remote_name;
-    return c->user && c->pass && c->domain && c->workstation && c->my_name && c->remote_name
+    return c->user && c->domain && c->workstation && c->my_name && c->remote_name
                ? 0
                : ASMB_ENOMEM;
 }
@@ -103,9 +104,15 @@ static void conn_destroy(asmb_conn *c)
     asmb__ntlm_free(c->ntlm);
     asmb__enc_free(c);
     asmb__crypto_free(c->crypto);
-    if (c->pass) memset(c->pass, 0, strlen(c->pass));
+    /* Secrets do not outlive the connection in freed memory. */
+    OPENSSL_cleanse(c->nt_hash, sizeof c->nt_hash);
+    OPENSSL_cleanse(c->session_key, sizeof c->session_key);
+    OPENSSL_cleanse(c->signing_key, sizeof c->signing_key);
+    OPENSSL_cleanse(c->enc_key, sizeof c->enc_key);
+    OPENSSL_cleanse(c->dec_key, sizeof c->dec_key);
+    OPENSSL_cleanse(c->app_key, sizeof c->app_key);
+    OPENSSL_cleanse(c->preauth, sizeof c->preauth);
     asmb__free(c->user);
-    asmb__free(c->pass);
     asmb__free(c->domain);
     asmb__free(c->workstation);
     asmb__free(c->my_name);
@@ -126,7 +133,9 @@ asmb_conn *asmb__conn_create(const asmb_config *cfg, const asmb_handlers *handle
     c->ev_disconnected.kind = ASMB_EV_DISCONNECTED;
     if (handlers) c->handlers = *handlers;
     c->arg = arg;
-    if (copy_config(c, cfg) || !(c->crypto = asmb__crypto_new())) {
+    /* Only the password's NT hash is kept (re-authentication needs no more). */
+    if (copy_config(c, cfg) || !(c->crypto = asmb__crypto_new()) ||
+        asmb__ntlm_hash(c->crypto, cfg && cfg->password ? cfg->password : "", c->nt_hash)) {
         conn_destroy(c);
         return NULL;
     }

@@ -106,11 +106,20 @@ static void test_anonymous_and_guest(void)
     CHECK_EQ_INT(info.signing, 0);
     t_free(loop, c);
 
+    /* Credentials given, guest session offered (map to guest = Bad User):
+     * refused unless the caller opted in. */
     t_config(&cfg);
     cfg.username = "no-such-user-here";
     cfg.password = "x";
     c = t_connect(loop, &cfg, &e);
-    CHECK_EQ_INT(e.auth_ok, 1); /* map to guest = Bad User */
+    CHECK_EQ_INT(e.auth_ok, 0);
+    CHECK_EQ_INT(e.auth_failed, 1);
+    CHECK_EQ_INT(e.auth_fail.code, ASMB_EAUTH);
+    CHECK(strstr(e.auth_msg, "guest") && strstr(e.auth_msg, "allow_guest_fallback"));
+    t_free(loop, c);
+    cfg.allow_guest_fallback = 1;
+    c = t_connect(loop, &cfg, &e);
+    CHECK_EQ_INT(e.auth_ok, 1);
     asmb_conn_info_get(c, &info);
     CHECK_EQ_INT(info.is_guest, 1);
     asmb_deferred *d;
@@ -130,6 +139,7 @@ static void test_anonymous_and_guest(void)
     /* Signing required cannot be met by a guest session. */
     t_config(&cfg);
     cfg.username = "no-such-user-here";
+    cfg.allow_guest_fallback = 1;
     cfg.signing = ASMB_REQUIRED;
     c = t_connect(loop, &cfg, &e);
     CHECK_EQ_INT(e.auth_failed, 1);
