@@ -214,6 +214,8 @@ static void count_credits(mitm *m, mconn *c, int dir, const unsigned char *fr, s
             m->stats.requests++;
             if (c->consumed + charge > c->granted) {
                 m->stats.violations++;
+                if (c->consumed + charge - c->granted > m->stats.max_excess)
+                    m->stats.max_excess = c->consumed + charge - c->granted;
                 if (m->trace)
                     fprintf(stderr, "mitm: conn %d: message %llu charges %u beyond the grant (%llu of %llu used)\n",
                             c->id, (unsigned long long)mitm_h_msg_id(h), charge,

@@ -96,6 +96,7 @@ typedef struct mitm_credit_stats {
     long violations; /* requests charged beyond the credits the server granted so far */
     long unseen;     /* encrypted frames (not counted) */
     uint64_t granted; /* credits the real server granted, all connections */
+    uint64_t max_excess; /* most credits a request went beyond the grant (charged - granted) */
 } mitm_credit_stats;
 void mitm_credit_stats_get(mitm *m, mitm_credit_stats *out);
 

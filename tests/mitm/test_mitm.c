@@ -44,6 +44,7 @@ typedef struct attack {
     uint16_t set_flags;   /* A_SESSION_FLAGS: SessionFlags bits to set */
     int clear_signed;     /* A_SESSION_FLAGS, A_STRIP_MIC: clear SMB2_FLAGS_SIGNED too */
     int clear_encrypt;    /* A_UNSIGN: clear SESSION_FLAG_ENCRYPT_DATA (must be set) */
+    int every;            /* A_INTERIM_SIGNED: before every ECHO reply, not just the first */
     uint16_t dialect;     /* A_DOWNGRADE: the dialect Samba is to pick */
     atomic_int hits;      /* the edit ran */
     atomic_int validate;  /* FSCTL_VALIDATE_NEGOTIATE_INFO requests seen (plain) */
@@ -221,7 +222,7 @@ static int edit(mitm_frame *f, void *arg)
     } else if (A.interim_mid && mitm_h_msg_id(h) + 1 == A.interim_mid) {
         A.final_credits += mitm_h_credits(h);
     }
-    if (A.kind == A_INTERIM_SIGNED && f->cmd == CMD_ECHO && f->nth == 0) {
+    if (A.kind == A_INTERIM_SIGNED && f->cmd == CMD_ECHO && (f->nth == 0 || A.every)) {
         unsigned char fr[MITM_INTERIM_LEN];
         mitm_forge_interim(fr, CMD_ECHO, mitm_h_msg_id(h), mitm_h_session(h), 0x1234, 65535);
         if (!mitm_inject(f, fr, sizeof fr)) A.hits++;
@@ -596,12 +597,16 @@ static void interim_encrypted(void)
 
 /* attacked 0: the same without the forged interim, to show the proxy's
  * credit count finds no violation in an honest run. */
-static void interim_signed(int attacked)
+static void interim_signed(int attacked, int every)
 {
     int n = quick ? 1000 : 3000;
     printf("%s on a signed session, %d echoes, credit target 16\n",
-           attacked ? "forged unsigned interim granting 65535 credits" : "no attack", n);
+           !attacked ? "no attack"
+           : every   ? "a forged unsigned interim granting 65535 credits before every reply"
+                     : "a forged unsigned interim granting 65535 credits",
+           n);
     attack_reset(attacked ? A_INTERIM_SIGNED : A_NONE);
+    A.every = every;
     start_mitm();
     asmb_config cfg;
     t_config(&cfg);
@@ -644,12 +649,16 @@ static void interim_signed(int attacked)
     CHECK_EQ_INT(twice, 0);
     mitm_credit_stats st;
     mitm_credit_stats_get(M, &st);
-    CHECK_EQ_INT(A.hits, attacked);
+    if (every)
+        CHECK(A.hits >= n / 2);
+    else
+        CHECK_EQ_INT(A.hits, attacked);
     CHECK(st.requests >= n);
     CHECK_EQ_INT(st.violations, 0);
-    printf("  %d echoes ok, %ld requests, %ld beyond the real grants, %llu granted, disconnected %d (%s)\n",
-           ok, st.requests, st.violations, (unsigned long long)st.granted, e.disconnected,
-           e.disc_msg);
+    printf("  %d echoes ok, %ld requests, %ld beyond the real grants (by up to %llu credits), "
+           "%llu granted, disconnected %d (%s)\n",
+           ok, st.requests, st.violations, (unsigned long long)st.max_excess,
+           (unsigned long long)st.granted, e.disconnected, e.disc_msg);
     free(o);
     t_free(loop, c);
     stop_mitm();
@@ -658,8 +667,9 @@ static void interim_signed(int attacked)
 static void test_interim(void)
 {
     interim_encrypted();
-    interim_signed(0);
-    interim_signed(1);
+    interim_signed(0, 0);
+    interim_signed(1, 0);
+    interim_signed(1, 1);
 }
 
 /* Not a test: what Samba does with interim replies. The first srvsvc call of
