@@ -377,8 +377,10 @@ static void guest_case(uint16_t max, uint16_t flags, int allow, int clear_signed
         CHECK_EQ_INT(info.signing, 0);
         if (!e.auth_ok) fprintf(stderr, "  %s: %s\n", what, e.auth_msg);
     }
-    printf("  final SESSION_SETUP response signed by Samba: %d, SessionFlags 0x%x, mechListMIC %d\n",
-           was_signed, A.final_flags, A.final_mic);
+    printf("  final SESSION_SETUP response signed by Samba: %d, SessionFlags 0x%x, mechListMIC %d\n"
+           "  -> auth_ok %d (guest %d, signing %d), %s: %s\n",
+           was_signed, A.final_flags, A.final_mic, e.auth_ok, info.is_guest, info.signing,
+           asmb_err_name(e.auth_fail.code), e.auth_msg);
     t_free(loop, c);
     stop_mitm();
 }
@@ -435,9 +437,12 @@ static void downgrade_case(uint16_t target)
         if (x.ok || !e.disconnected)
             fprintf(stderr, "  downgrade to %s: op ok %d (%s), disconnected %d, validate sent %d\n",
                     asmb_dialect_name(target), x.ok, x.msg, e.disconnected, (int)A.validate);
+        printf("  -> auth_ok, validate sent %d, operation: %s; disconnected %d: %s\n",
+               (int)A.validate, x.ok ? "ok" : x.msg, e.disconnected, e.disc_msg);
         res_free(&x);
         res_free(&y);
     } else {
+        printf("  -> auth failed: %s\n", e.auth_msg);
         CHECK_EQ_INT(e.auth_failed, 1); /* caught during authentication: also fine */
     }
     t_pause(loop, 50);
@@ -494,6 +499,7 @@ static void unsign_case(int signing)
     printf("  Samba signed it: %d\n", (int)A.final_signed);
     CHECK_EQ_INT(A.hits, 1);
     expect_auth_fail("unsigned final SESSION_SETUP", &e, ASMB_ESIGNATURE, NULL);
+    printf("  -> auth_ok %d, %s: %s\n", e.auth_ok, asmb_err_name(e.auth_fail.code), e.auth_msg);
     t_free(loop, c);
     stop_mitm();
 }
@@ -551,6 +557,7 @@ static void test_encserver(void)
     printf("  Samba signed it: %d, SessionFlags 0x%x\n", (int)A.final_signed, (int)A.final_flags);
     CHECK_EQ_INT(A.hits, 1);
     expect_auth_fail("unsigned, unencrypted final SESSION_SETUP", &e, ASMB_ESIGNATURE, NULL);
+    printf("  -> auth_ok %d, %s: %s\n", e.auth_ok, asmb_err_name(e.auth_fail.code), e.auth_msg);
     t_free(loop, c);
     stop_mitm();
 }
@@ -589,6 +596,8 @@ static void interim_encrypted(void)
     if (o.ok || e.disc.code != ASMB_EPROTO)
         fprintf(stderr, "  encrypted interim: echo ok %d failed %d (%s), disconnected %d (%s) %s\n",
                 o.ok, o.failed, o.msg, e.disconnected, asmb_err_name(e.disc.code), e.disc_msg);
+    printf("  -> echo %s, disconnected %d (%s): %s\n", o.ok ? "ok" : o.msg, e.disconnected,
+           asmb_err_name(e.disc.code), e.disc_msg);
     t_pause(loop, 50);
     CHECK_EQ_INT(o.calls, 1);
     t_free(loop, c);
