@@ -73,6 +73,9 @@ static void tcp_closed(uv_handle_t *h)
     uvt *t = h->data;
     t->tcp_inited = 0;
     t->socket_closed = 1;
+    /* The grace period is over once the socket is: an armed timer would keep
+     * the caller's uv_run going for nothing. */
+    if (t->shutting) uv_timer_stop(&t->timer);
     maybe_finish(t);
 }
 

@@ -432,6 +432,34 @@ static void test_errors(void)
     CHECK(asmb_ntstatus_name(0xDEADBEEF) == NULL);
 }
 
+/* A clean close ends the loop's work at once: no grace timer left armed
+ * (the demo used to wait 2 s at exit for work done in 20 ms). */
+static void test_close_is_quick(void)
+{
+    uv_loop_t lp;
+    uv_loop_init(&lp);
+    asmb_config cfg;
+    t_config(&cfg);
+    conn_events e;
+    asmb_conn *c = t_connect(&lp, &cfg, &e);
+    CHECK_EQ_INT(e.auth_ok, 1);
+    asmb_deferred *d;
+    outcome o = {0};
+    CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+    asmb_deferred_then(d, t_cb, t_eb, &o);
+    run_until(&lp, &o.calls, 5000);
+    asmb_conn_close(c);
+    uint64_t t0 = uv_hrtime();
+    uv_run(&lp, UV_RUN_DEFAULT); /* returns when nothing is left to do */
+    asmb_conn_free(c);
+    uv_run(&lp, UV_RUN_DEFAULT);
+    double ms = (double)(uv_hrtime() - t0) / 1e6;
+    fprintf(stderr, "  close to loop end: %.1f ms\n", ms);
+    CHECK(ms < (getenv("ASMB_TEST_QUICK") ? 1000 : 100));
+    CHECK_EQ_INT(e.disconnected, 1);
+    CHECK_EQ_INT(uv_loop_close(&lp), 0);
+}
+
 int main(int argc, char **argv)
 {
     loop = uv_default_loop();
@@ -452,6 +480,7 @@ int main(int argc, char **argv)
         test_free_in_callbacks();
         test_refused_and_resolve();
         test_trees();
+        test_close_is_quick();
     }
     CHECK_EQ_INT(uv_loop_close(loop), 0); /* every handle closed: nothing leaked on the loop */
     TEST_DONE();
