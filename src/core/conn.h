@@ -187,12 +187,10 @@ struct asmb_conn {
     size_t npending;
     asmb_req *t_head, *t_tail; /* by deadline, earliest first */
     asmb_tree *trees;
-    /* File operations (src/ops/fileop.c): how many are admitted to send, and
-     * those waiting for a slot, FIFO. A waiting one holds no buffers. */
-    unsigned fop_active;
-    int fop_admitting;
-    struct asmb_fop *fop_wait_head, *fop_wait_tail;
-    uint64_t fop_moved; /* engine clock of the last admission */
+    /* The ops layer's own state on this connection (its admission queue);
+     * the core only frees it with the connection. */
+    void *ops_state;
+    void (*ops_state_free)(void *);
 
     /* output */
     asmb_frame *out_head, *out_tail;
