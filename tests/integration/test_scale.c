@@ -1,0 +1,244 @@
+/* Scale: many connections on ONE libuv loop against the harness Samba.
+ *
+ *   1,000 connections (ASMB_TEST_QUICK, the valgrind stage: 100), started at
+ *   once, RLIMIT_NOFILE raised first: each authenticates (auth_ok exactly
+ *   once, auth_failed never), one ECHO on each succeeds, then all are closed
+ *   (each reports disconnected exactly once) and freed; the loop ends with no handle
+ *   left. Prints the RSS and the library's live bytes (counted through
+ *   asmb_set_allocator) per idle authenticated connection, and checks the
+ *   live bytes against a bound (RSS is printed only: it depends on the C
+ *   library and, under sanitizers, on their shadow memory).
+ *
+ *   test_scale [N]   N connections instead (e.g. to try 2,000+ by hand). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "itest.h"
+
+/* The library's own live bytes, through asmb_set_allocator. */
+typedef struct counted {
+    size_t size;
+    size_t pad; /* keeps the block 16-byte aligned */
+} counted;
+static size_t live_bytes;
+
+static void *c_malloc(size_t n, void *ctx)
+{
+    (void)ctx;
+    counted *h = malloc(sizeof *h + n);
+    if (!h) return NULL;
+    h->size = n;
+    live_bytes += n;
+    return h + 1;
+}
+static void *c_realloc(void *p, size_t n, void *ctx)
+{
+    (void)ctx;
+    counted *h = (counted *)p - 1;
+    size_t old = h->size;
+    counted *g = realloc(h, sizeof *g + n);
+    if (!g) return NULL;
+    g->size = n;
+    live_bytes = live_bytes - old + n;
+    return g + 1;
+}
+static void c_free(void *p, void *ctx)
+{
+    (void)ctx;
+    counted *h = (counted *)p - 1;
+    live_bytes -= h->size;
+    free(h);
+}
+
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6)) v = atol(line + 6);
+    if (f) fclose(f);
+    return v;
+}
+
+typedef struct one {
+    asmb_conn *c;
+    int auth_ok, auth_failed, disconnected, echo_ok, echo_failed;
+    char why[160];
+} one;
+
+static unsigned n_auth, n_echo, n_disc;
+
+static void on_auth_ok(asmb_conn *c, void *arg)
+{
+    (void)c;
+    one *o = arg;
+    o->auth_ok++;
+    n_auth++;
+}
+static void on_auth_failed(asmb_conn *c, const asmb_failure *f, void *arg)
+{
+    (void)c;
+    one *o = arg;
+    o->auth_failed++;
+    n_auth++;
+    snprintf(o->why, sizeof o->why, "%s: %s", asmb_err_name(f->code), f->message);
+}
+static void on_disconnected(asmb_conn *c, const asmb_failure *f, void *arg)
+{
+    (void)c;
+    one *o = arg;
+    if (!o->auth_ok && !o->auth_failed && !o->why[0])
+        snprintf(o->why, sizeof o->why, "%s: %s", asmb_err_name(f->code), f->message);
+    o->disconnected++;
+    n_disc++;
+}
+static const asmb_handlers handlers = {on_auth_ok, on_auth_failed, on_disconnected};
+
+static void echo_cb(asmb_deferred *d, const void *r, void *arg)
+{
+    (void)d;
+    (void)r;
+    ((one *)arg)->echo_ok++;
+    n_echo++;
+}
+static void echo_eb(asmb_deferred *d, const asmb_failure *f, void *arg)
+{
+    (void)d;
+    one *o = arg;
+    o->echo_failed++;
+    n_echo++;
+    snprintf(o->why, sizeof o->why, "echo: %s: %s", asmb_err_name(f->code), f->message);
+}
+
+/* Runs the loop until *count reaches want or ms pass. */
+static void run_until_count(uv_loop_t *loop, const unsigned *count, unsigned want, unsigned ms)
+{
+    int fired = 0;
+    t_guard_fired = 0;
+    uv_timer_init(loop, &t_guard);
+    uv_timer_start(&t_guard, t_guard_cb, ms, 0);
+    while (*count < want && !t_guard_fired) uv_run(loop, UV_RUN_ONCE);
+    fired = t_guard_fired;
+    uv_timer_stop(&t_guard);
+    uv_close((uv_handle_t *)&t_guard, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    if (fired) fprintf(stderr, "  timed out: %u of %u after %u ms\n", *count, want, ms);
+}
+
+/* Sockets: one per connection plus the loop's and stdio; smbd forks one
+ * process per connection, so its own limits are per process. */
+static void raise_nofile(unsigned n)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r)) return;
+    rlim_t want = (rlim_t)n + 256;
+    if (r.rlim_cur >= want) return;
+    if (r.rlim_max < want) r.rlim_max = want; /* root may raise the hard limit */
+    r.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &r)) {
+        getrlimit(RLIMIT_NOFILE, &r);
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
+    }
+    getrlimit(RLIMIT_NOFILE, &r);
+    if (r.rlim_cur < want)
+        fprintf(stderr, "  RLIMIT_NOFILE is %llu, below the %llu wanted\n",
+                (unsigned long long)r.rlim_cur, (unsigned long long)want);
+}
+
+int main(int argc, char **argv)
+{
+    int quick = getenv("ASMB_TEST_QUICK") && *getenv("ASMB_TEST_QUICK");
+    unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : quick ? 100 : 1000;
+    if (!n) n = 1;
+    raise_nofile(n);
+    asmb_allocator a = {c_malloc, c_realloc, c_free, NULL};
+    CHECK_EQ_INT(asmb_set_allocator(&a), 0);
+
+    uv_loop_t *loop = uv_default_loop();
+    one *all = calloc(n, sizeof *all);
+    asmb_config cfg;
+    t_config(&cfg);
+    cfg.auth_timeout_ms = 120000; /* smbd forks one child per connection */
+    cfg.connect_timeout_ms = 120000;
+
+    long rss0 = rss_kb();
+    size_t live0 = live_bytes;
+    unsigned started = 0;
+    for (unsigned i = 0; i < n; i++) {
+        all[i].c = asmb_conn_new(loop, &cfg, &handlers, &all[i]);
+        if (!all[i].c) break;
+        int rc = asmb_conn_connect(all[i].c, it_host(), it_port());
+        if (rc) {
+            fprintf(stderr, "  connect %u: %s\n", i, asmb_err_name(rc));
+            asmb_conn_free(all[i].c);
+            all[i].c = NULL;
+            break;
+        }
+        started++;
+    }
+    CHECK_EQ_INT(started, n);
+    run_until_count(loop, &n_auth, started, 300000);
+
+    unsigned ok = 0, failed = 0, twice = 0, shown = 0;
+    for (unsigned i = 0; i < started; i++) {
+        ok += all[i].auth_ok == 1;
+        failed += all[i].auth_failed != 0;
+        twice += all[i].auth_ok + all[i].auth_failed > 1;
+        if (!all[i].auth_ok && shown++ < 5)
+            fprintf(stderr, "  connection %u: %s\n", i, all[i].why[0] ? all[i].why : "no outcome");
+    }
+    printf("%u connections: %u auth_ok, %u auth_failed\n", n, ok, failed);
+    CHECK_EQ_INT(ok, n);
+    CHECK_EQ_INT(failed, 0);
+    CHECK_EQ_INT(twice, 0);
+
+    unsigned echoes = 0;
+    for (unsigned i = 0; i < started; i++) {
+        asmb_deferred *d;
+        if (!all[i].auth_ok || all[i].disconnected) continue;
+        if (asmb_echo(all[i].c, NULL, &d) == 0) {
+            asmb_deferred_then(d, echo_cb, echo_eb, &all[i]);
+            echoes++;
+        }
+    }
+    run_until_count(loop, &n_echo, echoes, 120000);
+    unsigned echo_ok = 0;
+    shown = 0;
+    for (unsigned i = 0; i < started; i++) {
+        echo_ok += all[i].echo_ok == 1 && !all[i].echo_failed;
+        if (all[i].echo_failed && shown++ < 5) fprintf(stderr, "  connection %u: %s\n", i, all[i].why);
+    }
+    CHECK_EQ_INT(echo_ok, n);
+
+    /* Idle now: what each connection holds. */
+    uv_run(loop, UV_RUN_NOWAIT);
+    long rss1 = rss_kb();
+    size_t live1 = live_bytes;
+    double per_rss = started ? (double)(rss1 - rss0) / started : 0;
+    double per_live = started ? (double)(live1 - live0) / 1024.0 / started : 0;
+    printf("idle authenticated connection: %.1f KiB RSS, %.1f KiB of library memory each\n",
+           per_rss, per_live);
+    /* The library's own share: a few KiB (engine, transport, strings,
+     * session, crypto contexts live in OpenSSL's memory, not counted). */
+    CHECK(per_live <= 16.0);
+
+    /* Closed (LOGOFF, then the socket), disconnected once each, then freed. */
+    for (unsigned i = 0; i < started; i++) asmb_conn_close(all[i].c);
+    run_until_count(loop, &n_disc, started, 60000);
+    unsigned disc_once = 0;
+    for (unsigned i = 0; i < started; i++) disc_once += all[i].disconnected == 1;
+    CHECK_EQ_INT(disc_once, n);
+    for (unsigned i = 0; i < started; i++) asmb_conn_free(all[i].c);
+    uv_run(loop, UV_RUN_DEFAULT); /* every handle closes */
+    CHECK_EQ_INT(uv_loop_close(loop), 0);
+    CHECK_EQ_INT(live_bytes, 0);
+    asmb_library_cleanup();
+    free(all);
+    TEST_DONE();
+}
