@@ -176,7 +176,10 @@ static void read_some(fdt *t)
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            asmb__eng_rx_unused(c); /* nothing more to read for now */
+            return;
+        }
         if (n == 0)
             asmb__conn_fail(c, ASMB_ECONNRESET, 0, "connection closed by the server");
         else

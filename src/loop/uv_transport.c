@@ -254,6 +254,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     set_time(t);
     if (n > 0) {
         asmb__eng_rx_done(c, (size_t)n);
+    } else if (n == 0) {
+        asmb__eng_rx_unused(c); /* EAGAIN: nothing more to read for now */
     } else if (n == UV_EOF) {
         asmb__conn_fail(c, ASMB_ECONNRESET, 0, "connection closed by the server");
     } else if (n == UV_ENOBUFS) {

@@ -5,9 +5,9 @@
  *   once, auth_failed never), one ECHO on each succeeds, then all are closed
  *   (each reports disconnected exactly once) and freed; the loop ends with no handle
  *   left. Prints the RSS and the library's live bytes (counted through
- *   asmb_set_allocator) per idle authenticated connection, and checks the
- *   live bytes against a bound (RSS is printed only: it depends on the C
- *   library and, under sanitizers, on their shadow memory).
+ *   asmb_set_allocator) per idle authenticated connection and checks them:
+ *   at most 8 KiB of library memory and 64 KiB of RSS each (the RSS bound
+ *   not under sanitizers or valgrind, whose own memory it would count).
  *
  *   test_scale [N]   N connections instead (e.g. to try 2,000+ by hand). */
 #include <fcntl.h>
@@ -18,6 +18,17 @@
 #include <unistd.h>
 
 #include "itest.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
 
 /* The library's own live bytes, through asmb_set_allocator. */
 typedef struct counted {
@@ -71,29 +82,33 @@ typedef struct one {
     char why[160];
 } one;
 
-static unsigned n_auth, n_echo, n_disc;
+/* n_settled: authenticated, failed, or ended before either. */
+static unsigned n_settled, n_echo, n_disc;
 
 static void on_auth_ok(asmb_conn *c, void *arg)
 {
     (void)c;
     one *o = arg;
     o->auth_ok++;
-    n_auth++;
+    n_settled++;
 }
 static void on_auth_failed(asmb_conn *c, const asmb_failure *f, void *arg)
 {
     (void)c;
     one *o = arg;
     o->auth_failed++;
-    n_auth++;
+    n_settled++;
     snprintf(o->why, sizeof o->why, "%s: %s", asmb_err_name(f->code), f->message);
 }
 static void on_disconnected(asmb_conn *c, const asmb_failure *f, void *arg)
 {
     (void)c;
     one *o = arg;
-    if (!o->auth_ok && !o->auth_failed && !o->why[0])
-        snprintf(o->why, sizeof o->why, "%s: %s", asmb_err_name(f->code), f->message);
+    if (!o->auth_ok && !o->auth_failed) {
+        if (!o->why[0])
+            snprintf(o->why, sizeof o->why, "%s: %s", asmb_err_name(f->code), f->message);
+        if (!o->disconnected) n_settled++; /* never got to authenticate */
+    }
     o->disconnected++;
     n_disc++;
 }
@@ -115,6 +130,34 @@ static void echo_eb(asmb_deferred *d, const asmb_failure *f, void *arg)
     snprintf(o->why, sizeof o->why, "echo: %s: %s", asmb_err_name(f->code), f->message);
 }
 
+static const asmb_config *cfg_used;
+static uv_loop_t *loop_used;
+static one *conns;
+static unsigned n_started;
+static int start_failed;
+
+/* Starts connection n_started; 0 when it could not start. */
+static int start_next(void)
+{
+    one *o = &conns[n_started];
+    o->c = asmb_conn_new(loop_used, cfg_used, &handlers, o);
+    if (!o->c) {
+        fprintf(stderr, "  asmb_conn_new %u failed\n", n_started);
+        start_failed = 1;
+        return 0;
+    }
+    int rc = asmb_conn_connect(o->c, it_host(), it_port());
+    if (rc) {
+        fprintf(stderr, "  connect %u: %s\n", n_started, asmb_err_name(rc));
+        asmb_conn_free(o->c);
+        o->c = NULL;
+        start_failed = 1;
+        return 0;
+    }
+    n_started++;
+    return 1;
+}
+
 /* Runs the loop until *count reaches want or ms pass. */
 static void run_until_count(uv_loop_t *loop, const unsigned *count, unsigned want, unsigned ms)
 {
@@ -122,7 +165,8 @@ static void run_until_count(uv_loop_t *loop, const unsigned *count, unsigned wan
     t_guard_fired = 0;
     uv_timer_init(loop, &t_guard);
     uv_timer_start(&t_guard, t_guard_cb, ms, 0);
-    while (*count < want && !t_guard_fired) uv_run(loop, UV_RUN_ONCE);
+    while (*count < want && !t_guard_fired)
+        uv_run(loop, UV_RUN_ONCE);
     fired = t_guard_fired;
     uv_timer_stop(&t_guard);
     uv_close((uv_handle_t *)&t_guard, NULL);
@@ -169,21 +213,26 @@ int main(int argc, char **argv)
 
     long rss0 = rss_kb();
     size_t live0 = live_bytes;
-    unsigned started = 0;
-    for (unsigned i = 0; i < n; i++) {
-        all[i].c = asmb_conn_new(loop, &cfg, &handlers, &all[i]);
-        if (!all[i].c) break;
-        int rc = asmb_conn_connect(all[i].c, it_host(), it_port());
-        if (rc) {
-            fprintf(stderr, "  connect %u: %s\n", i, asmb_err_name(rc));
-            asmb_conn_free(all[i].c);
-            all[i].c = NULL;
-            break;
-        }
-        started++;
+    /* smbd listens with a backlog of 50 and forks a child per connection:
+     * a thousand SYNs at once overflow its accept queue (the kernel then
+     * drops and resets connections). So at most WINDOW are negotiating at
+     * a time, as a client opening many connections should; every one stays
+     * open, all on this one loop. */
+    enum { WINDOW = 32 };
+    cfg_used = &cfg;
+    loop_used = loop;
+    conns = all;
+    while (n_started < n && n_started < WINDOW && start_next()) {
     }
+    while (n_settled < n_started || (n_started < n && !start_failed)) {
+        unsigned before = n_settled;
+        run_until_count(loop, &n_settled, n_settled + 1, 120000);
+        if (n_settled == before) break; /* timed out */
+        while (!start_failed && n_started < n && n_started - n_settled < WINDOW && start_next()) {
+        }
+    }
+    unsigned started = n_started;
     CHECK_EQ_INT(started, n);
-    run_until_count(loop, &n_auth, started, 300000);
 
     unsigned ok = 0, failed = 0, twice = 0, shown = 0;
     for (unsigned i = 0; i < started; i++) {
@@ -212,7 +261,8 @@ int main(int argc, char **argv)
     shown = 0;
     for (unsigned i = 0; i < started; i++) {
         echo_ok += all[i].echo_ok == 1 && !all[i].echo_failed;
-        if (all[i].echo_failed && shown++ < 5) fprintf(stderr, "  connection %u: %s\n", i, all[i].why);
+        if (all[i].echo_failed && shown++ < 5)
+            fprintf(stderr, "  connection %u: %s\n", i, all[i].why);
     }
     CHECK_EQ_INT(echo_ok, n);
 
@@ -224,17 +274,23 @@ int main(int argc, char **argv)
     double per_live = started ? (double)(live1 - live0) / 1024.0 / started : 0;
     printf("idle authenticated connection: %.1f KiB RSS, %.1f KiB of library memory each\n",
            per_rss, per_live);
-    /* The library's own share: a few KiB (engine, transport, strings,
-     * session, crypto contexts live in OpenSSL's memory, not counted). */
-    CHECK(per_live <= 16.0);
+    /* The library's own share: a few KiB (connection, transport, strings; no
+     * receive buffer, no pending table while idle). OpenSSL's contexts are
+     * in its own memory, counted in the RSS only, which is checked where it
+     * means something (not under sanitizers or valgrind). */
+    CHECK(per_live <= 8.0);
+    if (!UNDER_ASAN && !quick) CHECK(per_rss <= 64.0);
 
     /* Closed (LOGOFF, then the socket), disconnected once each, then freed. */
-    for (unsigned i = 0; i < started; i++) asmb_conn_close(all[i].c);
+    for (unsigned i = 0; i < started; i++)
+        asmb_conn_close(all[i].c);
     run_until_count(loop, &n_disc, started, 60000);
     unsigned disc_once = 0;
-    for (unsigned i = 0; i < started; i++) disc_once += all[i].disconnected == 1;
+    for (unsigned i = 0; i < started; i++)
+        disc_once += all[i].disconnected == 1;
     CHECK_EQ_INT(disc_once, n);
-    for (unsigned i = 0; i < started; i++) asmb_conn_free(all[i].c);
+    for (unsigned i = 0; i < started; i++)
+        asmb_conn_free(all[i].c);
     uv_run(loop, UV_RUN_DEFAULT); /* every handle closes */
     CHECK_EQ_INT(uv_loop_close(loop), 0);
     CHECK_EQ_INT(live_bytes, 0);
