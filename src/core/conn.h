@@ -279,8 +279,9 @@ void asmb__eng_start(asmb_conn *c);   /* socket connected: negotiate */
 uint8_t *asmb__eng_rx_space(asmb_conn *c, size_t *len);
 void asmb__eng_rx_done(asmb_conn *c, size_t n);
 /* The space was offered but nothing came (the socket has nothing to read
- * now): an idle connection lets its small receive buffer go, so that
- * thousands of idle connections hold none. */
+ * now, or the connection ended): an idle connection lets its small receive
+ * buffer go, so that thousands of idle connections hold none; an ended one
+ * lets any go. */
 void asmb__eng_rx_unused(asmb_conn *c);
 asmb_frame *asmb__eng_take_output(asmb_conn *c); /* list; caller owns */
 void asmb__eng_tick(asmb_conn *c);               /* fire due deadlines */

@@ -190,6 +190,7 @@ static void read_some(fdt *t)
             asmb__conn_fail(c, ASMB_ECONNRESET, 0, "connection closed by the server");
         else
             asmb__conn_fail(c, ASMB_ECONNRESET, 0, "connection lost: %s", strerror(errno));
+        asmb__eng_rx_unused(c); /* ended: a dead connection holds no buffer */
         return;
     }
 }

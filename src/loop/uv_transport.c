@@ -264,6 +264,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     } else if (n < 0) {
         asmb__conn_fail(c, ASMB_ECONNRESET, 0, "connection lost: %s", uv_strerror((int)n));
     }
+    if (n < 0) asmb__eng_rx_unused(c); /* ended: a dead connection holds no buffer */
     after_event(t);
 }
 

@@ -108,6 +108,8 @@ static void on_disconnected(asmb_conn *c, const asmb_failure *f, void *arg)
         if (!o->why[0])
             snprintf(o->why, sizeof o->why, "%s: %s", asmb_err_name(f->code), f->message);
         if (!o->disconnected) n_settled++; /* never got to authenticate */
+    } else if (!o->why[0] && f->code != ASMB_ECLOSED) {
+        snprintf(o->why, sizeof o->why, "ended: %s: %s", asmb_err_name(f->code), f->message);
     }
     o->disconnected++;
     n_disc++;
@@ -281,9 +283,12 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < started; i++) {
         asmb_deferred *d;
         if (!all[i].auth_ok || all[i].disconnected) continue;
-        if (asmb_echo(all[i].c, NULL, &d) == 0) {
+        int rc = asmb_echo(all[i].c, NULL, &d);
+        if (rc == 0) {
             asmb_deferred_then(d, echo_cb, echo_eb, &all[i]);
             echoes++;
+        } else {
+            snprintf(all[i].why, sizeof all[i].why, "echo returned %s", asmb_err_name(rc));
         }
     }
     run_until_count(loop, &n_echo, echoes, 120000);
