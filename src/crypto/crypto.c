@@ -23,7 +23,7 @@
 #include <openssl/params.h>
 #include <openssl/provider.h>
 #include <openssl/rand.h>
-#include <uv.h>
+#include <pthread.h>
 
 #include "../mem.h"
 #include "../wire/buf.h"
@@ -45,14 +45,10 @@ typedef struct crypto_shared {
 static const char *const aead_names[4] = {"AES-128-CCM", "AES-128-GCM", "AES-256-CCM",
                                           "AES-256-GCM"};
 
-static uv_once_t shared_once = UV_ONCE_INIT;
-static uv_mutex_t shared_lock;
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static crypto_shared shared_state; /* static: never from the allocator hook */
 static crypto_shared *shared;      /* &shared_state once made; under shared_lock */
 static size_t shared_users;   /* live asmb_crypto objects, under shared_lock */
-static int shared_lock_ok;
-
-static void shared_lock_init(void) { shared_lock_ok = uv_mutex_init(&shared_lock) == 0; }
 
 static void shared_free(crypto_shared *s)
 {
@@ -106,35 +102,31 @@ fail:
 /* Takes a reference on the shared state, making it when there is none. */
 static crypto_shared *shared_get(void)
 {
-    uv_once(&shared_once, shared_lock_init);
-    if (!shared_lock_ok) return NULL;
-    uv_mutex_lock(&shared_lock);
+    pthread_mutex_lock(&shared_lock);
     if (!shared) shared = shared_new();
     crypto_shared *s = shared;
     if (s) shared_users++;
-    uv_mutex_unlock(&shared_lock);
+    pthread_mutex_unlock(&shared_lock);
     return s;
 }
 
 static void shared_put(void)
 {
-    uv_mutex_lock(&shared_lock);
+    pthread_mutex_lock(&shared_lock);
     shared_users--;
-    uv_mutex_unlock(&shared_lock);
+    pthread_mutex_unlock(&shared_lock);
 }
 
 ASMB_API int asmb_library_cleanup(void)
 {
-    uv_once(&shared_once, shared_lock_init);
-    if (!shared_lock_ok) return 0;
-    uv_mutex_lock(&shared_lock);
+    pthread_mutex_lock(&shared_lock);
     crypto_shared *s = NULL;
     int rc = shared_users ? ASMB_EINUSE : 0;
     if (!rc) {
         s = shared;
         shared = NULL;
     }
-    uv_mutex_unlock(&shared_lock);
+    pthread_mutex_unlock(&shared_lock);
     shared_free(s);
     return rc;
 }
