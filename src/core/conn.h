@@ -80,7 +80,12 @@ struct asmb_req {
      * CLOSE a handle that was opened after all). */
     void (*on_late)(asmb_req *r, const asmb_reply *rep);
     void *ctx;
-    size_t size_hint; /* body bytes the encoder will write, when large */
+    /* Optional, for a request sent alone: the buffer (from
+     * asmb__frame_buf_get) that its body was already written into at
+     * ASMB_FRAME_BODY_OFF; the engine takes it over as the frame, so the
+     * bulk bytes are not copied again (zero-copy WRITE). NULL: the engine
+     * allocates and the encoder writes everything. */
+    uint8_t *(*adopt)(asmb_req *r, size_t *cap);
     /* Small inline storage for encoders (e.g. a path). */
     void *data;
     void (*data_free)(void *);
@@ -134,6 +139,12 @@ void asmb__frame_free(asmb_frame *f);
 /* A written frame: large buffers go back to the connection's pool (fresh
  * megabyte buffers would fault their pages in on every request). */
 void asmb__frame_release(asmb_conn *c, asmb_frame *f);
+/* A frame buffer of at least n bytes (pooled when one fits, else new; NULL
+ * when out of memory): for a request body written in place (asmb_req.adopt),
+ * which starts ASMB_FRAME_BODY_OFF bytes in (transport header, transform
+ * header room, SMB2 header). */
+uint8_t *asmb__frame_buf_get(asmb_conn *c, size_t n, size_t *cap);
+#define ASMB_FRAME_BODY_OFF (4 + 52 + 64)
 
 enum {
     ASMB_ST_IDLE, ASMB_ST_CONNECTING, ASMB_ST_NBT, ASMB_ST_NEGOTIATE, ASMB_ST_SESSION, ASMB_ST_READY,

@@ -176,20 +176,21 @@ void asmb__frame_release(asmb_conn *c, asmb_frame *f)
     c->npool++;
 }
 
-/* A writer over a pooled buffer of at least n bytes, when one fits. */
-static void pool_take(asmb_conn *c, asmb_wr *w, size_t n)
+uint8_t *asmb__frame_buf_get(asmb_conn *c, size_t n, size_t *cap)
 {
     for (asmb_frame **p = &c->pool; *p; p = &(*p)->next) {
         if ((*p)->cap < n) continue;
         asmb_frame *f = *p;
+        uint8_t *d = f->data;
         *p = f->next;
         c->npool--;
-        w->data = f->data;
-        w->cap = f->cap;
+        *cap = f->cap;
         asmb__free(f);
-        return;
+        return d;
     }
-    asmb_wr_reserve(w, n);
+    uint8_t *d = asmb__malloc(n);
+    *cap = d ? n : 0;
+    return d;
 }
 
 void asmb__eng_output(asmb_conn *c, asmb_frame *f)
@@ -210,6 +211,7 @@ asmb_frame *asmb__eng_take_output(asmb_conn *c)
 /* Frames are built with room for a transform header in front:
  * [4 transport][52 transform][64 SMB2 header][body]. */
 #define PREFIX (4 + SMB2_TRANSFORM_LEN)
+_Static_assert(ASMB_FRAME_BODY_OFF == PREFIX + SMB2_HDR_LEN, "frame layout");
 
 /* Seals (when encrypt) and wraps the message at w->data + PREFIX in the
  * direct-TCP header, then queues it. Takes w's buffer. */
@@ -274,7 +276,8 @@ static int send_one(asmb_conn *c, asmb_req *head)
     if (pending_reserve(c, CHAIN_MAX)) return ASMB_ENOMEM; /* room for the chain's replies */
     asmb_wr w;
     asmb_wr_init(&w);
-    if (head->size_hint >= POOL_MIN) pool_take(c, &w, PREFIX + SMB2_HDR_LEN + head->size_hint);
+    /* A body already written in place (zero-copy WRITE): its buffer is the frame. */
+    if (head->adopt && !head->chain_next) w.data = head->adopt(head, &w.cap);
     if (!asmb_wr_space(&w, PREFIX)) return ASMB_ENOMEM;
     size_t start[CHAIN_MAX + 1];
     asmb_req *rs[CHAIN_MAX];

@@ -365,12 +365,6 @@ static void fop_req_fail(asmb_req *r, int code)
     asmb__fop_fail_code(f, code, NULL);
 }
 
-int asmb__fop_send(asmb_fop *f, uint16_t command, uint16_t charge,
-                   int (*encode)(asmb_req *, asmb_wr *),
-                   void (*on_reply)(asmb_req *, const asmb_reply *), void *data)
-{
-    return asmb__fop_send_sized(f, command, charge, 0, encode, on_reply, data);
-}
 
 /* A request owned by f, listed for cancel and counted until its reply or
  * failure; not submitted yet. */
@@ -393,15 +387,23 @@ static asmb_req *own_req(asmb_fop *f, uint16_t command, uint16_t charge,
     return r;
 }
 
-int asmb__fop_send_sized(asmb_fop *f, uint16_t command, uint16_t charge, size_t size_hint,
+int asmb__fop_send_frame(asmb_fop *f, uint16_t command, uint16_t charge,
+                         uint8_t *(*adopt)(asmb_req *, size_t *),
                          int (*encode)(asmb_req *, asmb_wr *),
                          void (*on_reply)(asmb_req *, const asmb_reply *), void *data)
 {
     asmb_req *r = own_req(f, command, charge, encode, on_reply, data);
     if (!r) return ASMB_ENOMEM;
-    r->size_hint = size_hint;
+    r->adopt = adopt;
     asmb__req_submit(r, f->timeout_ms);
     return 0;
+}
+
+int asmb__fop_send(asmb_fop *f, uint16_t command, uint16_t charge,
+                   int (*encode)(asmb_req *, asmb_wr *),
+                   void (*on_reply)(asmb_req *, const asmb_reply *), void *data)
+{
+    return asmb__fop_send_frame(f, command, charge, NULL, encode, on_reply, data);
 }
 
 /* ---- CLOSE ---- */

@@ -126,9 +126,10 @@ int asmb__fop_launch(asmb_fop *f, asmb_deferred **out);
 int asmb__fop_send(asmb_fop *f, uint16_t command, uint16_t charge,
                    int (*encode)(asmb_req *, asmb_wr *),
                    void (*on_reply)(asmb_req *, const asmb_reply *), void *data);
-/* The same for a request with a large body (a WRITE): its frame buffer is
- * sized (and pooled) for size_hint bytes. */
-int asmb__fop_send_sized(asmb_fop *f, uint16_t command, uint16_t charge, size_t size_hint,
+/* The same for a request whose body was written in place into a frame
+ * buffer (asmb_req.adopt: zero-copy WRITE). */
+int asmb__fop_send_frame(asmb_fop *f, uint16_t command, uint16_t charge,
+                         uint8_t *(*adopt)(asmb_req *, size_t *),
                          int (*encode)(asmb_req *, asmb_wr *),
                          void (*on_reply)(asmb_req *, const asmb_reply *), void *data);
 /* In a reply handler: the operation, or NULL when it is over (then return). */

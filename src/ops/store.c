@@ -7,15 +7,21 @@
 #include "../mem.h"
 #include "fileop.h"
 
-/* One WRITE in flight with its own buffer; buffers are recycled. */
+/* One WRITE. Its bytes are read from the source straight into a frame
+ * buffer, after the room for the headers (DATA_OFF): the engine takes that
+ * buffer over as the WRITE's frame (adopt_frame), so a stored byte is copied
+ * once, by the source. A WRITE that goes compounded is copied as before. */
 typedef struct wb {
-    struct wb *next; /* spare list */
-    struct wb *all;  /* every buffer of the operation, for cleanup */
-    uint8_t *buf;
-    size_t cap;
+    struct wb *next;   /* spare list */
+    struct wb *all;    /* every wb of the operation, for cleanup */
+    uint8_t *buf;      /* the frame buffer; NULL once the engine took it */
+    size_t cap;        /* data bytes it holds after DATA_OFF */
+    const uint8_t *data; /* buf + DATA_OFF when filled (valid until sent) */
     uint32_t len;
     uint64_t offset;
 } wb;
+
+#define DATA_OFF (ASMB_FRAME_BODY_OFF + ASMB_WRITE_REQ_FIXED)
 
 typedef struct store_op {
     asmb_fop f;
@@ -53,16 +59,26 @@ static int write_encode(asmb_req *r, asmb_wr *w)
 {
     store_op *op = r->ctx;
     wb *b = r->data;
-    return asmb__write_encode(w, op->f.fid, b->offset, b->buf, b->len) < 0 ? ASMB_ENOMEM : 0;
+    return asmb__write_encode(w, op->f.fid, b->offset, b->data, b->len) < 0 ? ASMB_ENOMEM : 0;
+}
+
+/* The engine takes the buffer as the frame: the data is already in place. */
+static uint8_t *adopt_frame(asmb_req *r, size_t *cap)
+{
+    wb *b = r->data;
+    uint8_t *p = b->buf;
+    *cap = b->cap + DATA_OFF;
+    b->buf = NULL;
+    b->cap = 0;
+    return p;
 }
 
 static void recycle(store_op *op, wb *b)
 {
-    if (b->cap != op->bufsize) { /* outgrown: give the memory back now */
+    if (b->buf && b->cap < op->bufsize) { /* outgrown: give the memory back now */
         asmb__free(b->buf);
         b->buf = NULL;
         b->cap = 0;
-        return;
     }
     b->next = op->spare;
     op->spare = b;
@@ -101,14 +117,20 @@ static wb *next_buffer(store_op *op, int *err)
         }
         b->all = op->all;
         op->all = b;
-        if (!(b->buf = asmb__malloc(op->bufsize))) {
+    }
+    if (!b->buf) { /* new, or its last buffer went out as a frame */
+        size_t cap;
+        if (!(b->buf = asmb__frame_buf_get(op->f.c, DATA_OFF + op->bufsize, &cap))) {
+            recycle(op, b);
             *err = ASMB_ENOMEM;
             return NULL;
         }
-        b->cap = op->bufsize;
+        b->cap = cap - DATA_OFF;
     }
+    uint8_t *dst = b->buf + DATA_OFF;
+    size_t want = b->cap < op->bufsize ? b->cap : op->bufsize; /* a pooled buffer may be larger */
     asmb__fop_hold(&op->f);
-    long n = source_get(&op->src, b->buf, b->cap);
+    long n = source_get(&op->src, dst, want);
     if (asmb__fop_unhold(&op->f)) n = 0, *err = 1; /* the source canceled or closed */
     else if (n < 0) *err = ASMB_ELOCAL;
     if (n <= 0 || *err) {
@@ -118,17 +140,18 @@ static wb *next_buffer(store_op *op, int *err)
     }
     /* A full buffer: the source may have more; grow by 4 up to the chunk
      * (a source that ends just there costs a small buffer, not a chunk). */
-    if ((size_t)n == b->cap && op->bufsize < op->chunk)
+    if ((size_t)n == want && op->bufsize < op->chunk)
         op->bufsize = op->bufsize * 4 < op->chunk ? op->bufsize * 4 : op->chunk;
+    b->data = dst;
     b->len = (uint32_t)n;
     return b;
 }
 
-/* Sends the WRITE of b (its reply: write_reply); the frame is sized for it. */
+/* Sends the WRITE of b (its reply: write_reply); its buffer becomes the frame. */
 static void send_write(store_op *op, wb *b)
 {
-    if (asmb__fop_send_sized(&op->f, SMB2_WRITE, asmb__io_charge(op->f.c, b->len),
-                             (size_t)b->len + 64, write_encode, write_reply, b))
+    if (asmb__fop_send_frame(&op->f, SMB2_WRITE, asmb__io_charge(op->f.c, b->len), adopt_frame,
+                             write_encode, write_reply, b))
         asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);
 }
 
@@ -169,17 +192,20 @@ static int resplit(asmb_fop *f, uint16_t command, void *data)
     for (uint32_t at = chunk; at < b->len; at += chunk) {
         wb *p = asmb__calloc(1, sizeof *p);
         uint32_t len = b->len - at < chunk ? b->len - at : chunk;
+        size_t cap = 0;
         if (p) {
             p->all = op->all; /* cleanup frees it */
             op->all = p;
-            p->buf = asmb__malloc(len);
+            p->buf = asmb__frame_buf_get(f->c, DATA_OFF + len, &cap);
         }
         if (!p || !p->buf) {
             asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
             return 0;
         }
-        memcpy(p->buf, b->buf + at, len);
-        p->cap = p->len = len;
+        p->cap = cap - DATA_OFF;
+        memcpy(p->buf + DATA_OFF, b->data + at, len);
+        p->data = p->buf + DATA_OFF;
+        p->len = len;
         p->offset = b->offset + at;
         *link = p; /* in file order, through the (unused here) spare link */
         link = &p->next;

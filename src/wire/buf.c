@@ -120,7 +120,14 @@ uint8_t *asmb_wr_space(asmb_wr *w, size_t n)
 
 void asmb_wr_bytes(asmb_wr *w, const void *p, size_t n)
 {
-    if (!n || asmb_wr_reserve(w, n)) return;
+    if (!n) return;
+    /* Already in place (written there before the writer took the buffer
+     * over, as a zero-copy WRITE's data is): nothing to copy. */
+    if (w->data && !w->err && p == w->data + w->len && n <= w->cap - w->len) {
+        w->len += n;
+        return;
+    }
+    if (asmb_wr_reserve(w, n)) return;
     memcpy(w->data + w->len, p, n); /* no zeroing first: bulk data passes here */
     w->len += n;
 }

@@ -44,6 +44,8 @@ void asmb_wr_free(asmb_wr *w);          /* frees data, resets */
 uint8_t *asmb_wr_take(asmb_wr *w);      /* hands data to the caller, resets */
 int asmb_wr_reserve(asmb_wr *w, size_t extra);
 uint8_t *asmb_wr_space(asmb_wr *w, size_t n); /* appends n zero bytes, returns them */
+/* Appends n bytes from p; p already at the writer's end (w->data + w->len,
+ * within cap) is kept where it is, not copied. */
 void asmb_wr_bytes(asmb_wr *w, const void *p, size_t n);
 void asmb_wr_zero(asmb_wr *w, size_t n);
 void asmb_wr_u8(asmb_wr *w, uint8_t v);

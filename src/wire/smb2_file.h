@@ -80,8 +80,10 @@ int asmb__read_encode(asmb_wr *w, asmb_fid fid, uint64_t offset, uint32_t length
 int asmb__read_decode(const uint8_t *msg, size_t len, const uint8_t **data, size_t *data_len);
 
 /* ---- WRITE (2.2.21, 2.2.22) ---- */
+#define ASMB_WRITE_REQ_FIXED 48 /* the body before its data: data at 64 + 48 = 0x70 */
 /* Appends the fixed part, then data (data may be NULL to leave n zero bytes
- * for the caller to fill at the returned position; -1 on error). */
+ * for the caller to fill at the returned position; data already at that
+ * position, written in place, is kept; -1 on error). */
 long asmb__write_encode(asmb_wr *w, asmb_fid fid, uint64_t offset, const void *data, uint32_t n);
 int asmb__write_decode(const uint8_t *msg, size_t len, uint32_t *count);
 

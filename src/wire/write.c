@@ -4,12 +4,11 @@
 #include "asmb/asmb_errno.h"
 #include "smb2_file.h"
 
-#define WRITE_REQ_FIXED 48 /* data at 64 + 48 = 0x70 */
 
 long asmb__write_encode(asmb_wr *w, asmb_fid fid, uint64_t offset, const void *data, uint32_t n)
 {
     asmb_wr_u16(w, 49);
-    asmb_wr_u16(w, SMB2_HDR_LEN + WRITE_REQ_FIXED); /* DataOffset */
+    asmb_wr_u16(w, SMB2_HDR_LEN + ASMB_WRITE_REQ_FIXED); /* DataOffset */
     asmb_wr_u32(w, n);                              /* Length */
     asmb_wr_u64(w, offset);
     asmb_wr_u64(w, fid.persistent);
