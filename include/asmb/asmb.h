@@ -333,6 +333,13 @@ typedef struct asmb_opts {
      * and get_security read it; the server refuses changes to a snapshot.
      * 0 = the live file; outside 1970..9999 is ASMB_EINVAL. */
     int64_t snapshot;
+    /** Transfers (retrieve_file, store_file and their _from_offset forms):
+     * called from the loop with the bytes done so far, after every READ
+     * whose bytes reached the sink and every WRITE the server acknowledged
+     * (never for bytes only sent). May cancel the operation or close the
+     * connection. NULL = none. */
+    void (*progress)(uint64_t bytes_done, void *progress_arg);
+    void *progress_arg; ///< passed to progress
 } asmb_opts;
 
 /** ECHO (MS-SMB2 2.2.28): a round trip to the server. Result: NULL. */

@@ -204,6 +204,10 @@ int asmb__fop_new(asmb_conn *c, size_t size, const char *share, const char *path
     f->c = c;
     f->what = what;
     f->timeout_ms = asmb__op_timeout(c, opts);
+    if (opts) {
+        f->progress = opts->progress;
+        f->progress_arg = opts->progress_arg;
+    }
     f->share = asmb__strdup(share);
     f->path = asmb__path_normalise(path, &rc);
     if (!f->share || !f->path) {
@@ -268,6 +272,14 @@ int asmb__fop_unhold(asmb_fop *f)
     if (f->state != ASMB_FOP_DONE) return 0;
     maybe_free(f);
     return 1;
+}
+
+int asmb__fop_progress(asmb_fop *f, uint64_t bytes)
+{
+    if (!f->progress) return 0;
+    asmb__fop_hold(f);
+    f->progress(bytes, f->progress_arg);
+    return asmb__fop_unhold(f);
 }
 
 /* The caller hears now; a handle still open is closed in the background. */

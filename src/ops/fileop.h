@@ -38,6 +38,8 @@ struct asmb_fop {
     const char *what;        /* "retrieving" */
     char *share, *path;      /* path normalised: "dir\file", "" = root */
     unsigned timeout_ms;
+    void (*progress)(uint64_t, void *); /* asmb_opts.progress */
+    void *progress_arg;
     uint32_t tree_id;
     asmb_create_req cr;      /* what to open; cr.name is path */
     uint8_t twrp[32];        /* the TWrp create context when reading a snapshot */
@@ -148,6 +150,9 @@ int asmb__simple_op(asmb_conn *c, size_t size, const char *share, const char *pa
  * operation ended meanwhile (then f may be freed: return at once). */
 void asmb__fop_hold(asmb_fop *f);
 int asmb__fop_unhold(asmb_fop *f);
+/* Tells asmb_opts.progress (if any) bytes done; 1 when the operation ended
+ * inside the callback (then f may be freed: return at once). */
+int asmb__fop_progress(asmb_fop *f, uint64_t bytes);
 
 /* Ends the operation. After these, do not touch f. */
 void asmb__fop_complete(asmb_fop *f);                 /* CLOSE, then success */

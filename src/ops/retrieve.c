@@ -89,7 +89,7 @@ static int deliver(retrieve_op *op, const uint8_t *data, size_t n)
         return 1;
     }
     op->res.bytes += n;
-    return 0;
+    return n ? asmb__fop_progress(&op->f, op->res.bytes) : 0;
 }
 
 static void read_reply(asmb_req *r, const asmb_reply *rep)
@@ -236,6 +236,7 @@ static void first_reply(asmb_req *r, const asmb_reply *rep)
             return;
         }
         op->res.bytes += n;
+        if (asmb__fop_progress(f, op->res.bytes)) return;
     }
     int more = n == op->first.len; /* a short read is the end of the file */
     op->offset += n;

@@ -100,6 +100,7 @@ static void write_reply(asmb_req *r, const asmb_reply *rep)
         return;
     }
     op->res.bytes += count;
+    if (asmb__fop_progress(f, op->res.bytes)) return;
     fill(op);
 }
 

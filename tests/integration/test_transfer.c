@@ -847,11 +847,78 @@ static int before_sections(int argc, char **argv)
     return 0;
 }
 
+/* asmb_opts.progress: monotonic counts of bytes acknowledged (WRITE) or
+ * delivered (READ), ending at the size; a cancel from inside it stops the
+ * transfer and no call follows. */
+typedef struct prog {
+    int calls, decreasing, after_cancel, cancel_at_call;
+    uint64_t last;
+    asmb_deferred *d;
+} prog;
+
+static void on_progress(uint64_t done, void *arg)
+{
+    prog *p = arg;
+    if (p->d == NULL && p->cancel_at_call) p->after_cancel++;
+    p->calls++;
+    p->decreasing += done < p->last;
+    p->last = done;
+    if (p->cancel_at_call && p->calls == p->cancel_at_call && p->d) {
+        asmb_deferred_cancel(p->d);
+        p->d = NULL;
+    }
+}
+
+static void test_progress(asmb_conn *c)
+{
+    const uint64_t size = 10u << 20; /* several 4 MiB WRITEs and READs */
+    const char *path = D_WORK "/progress.bin";
+    for (int store = 1; store >= 0; store--) {
+        prog p = {0};
+        asmb_opts opts = {60000, 0, on_progress, &p};
+        pattern_io io = {0, size, UINT64_MAX, NULL, 0};
+        asmb_source src = {pattern_read, &io, -1};
+        asmb_sink sink = {pattern_check, &io, -1};
+        asmb_deferred *d = NULL;
+        res x;
+        int rc = store ? asmb_store_file(c, "share", path, &src, &opts, &d)
+                       : asmb_retrieve_file(c, "share", path, &sink, &opts, &d);
+        res_start(&x, rc, &d);
+        res_wait(loop, &x, 60000);
+        CHECK_OK(&x);
+        CHECK(p.calls >= 3);
+        CHECK_EQ_INT(p.decreasing, 0);
+        CHECK_EQ_INT(p.last, size);
+        if (!store) CHECK(io.mismatch_at == UINT64_MAX && io.pos == size);
+        res_free(&x);
+        free(io.scratch);
+    }
+    /* Cancel from inside the second call: the errback fires once, no more calls. */
+    prog p = {0, 0, 0, 2, 0, NULL};
+    asmb_opts opts = {60000, 0, on_progress, &p};
+    pattern_io io = {0, size, UINT64_MAX, NULL, 0};
+    asmb_source src = {pattern_read, &io, -1};
+    asmb_deferred *d = NULL;
+    res x;
+    int rc = asmb_store_file(c, "share", D_WORK "/progress-cancel.bin", &src, &opts, &d);
+    p.d = d;
+    res_start(&x, rc, &d);
+    res_wait(loop, &x, 60000);
+    t_pause(loop, 200);
+    CHECK_EQ_INT(x.failed, 1);
+    CHECK_EQ_INT(x.f.code, ASMB_ECANCELED);
+    CHECK_EQ_INT(p.calls, 2);
+    CHECK_EQ_INT(p.after_cancel, 0);
+    res_free(&x);
+    free(io.scratch);
+}
+
 int main(int argc, char **argv)
 {
     static const section sections[] = {
         {"retrieve", test_retrieve},       {"store", test_store}, {"offset", test_offset},
         {"concurrency", test_concurrency}, {"big", test_big},     {"cancel", test_cancel},
+        {"progress", test_progress},
     };
     return files_main(argc, argv, sections, NELEM(sections), before_sections, NULL);
 }
