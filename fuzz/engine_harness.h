@@ -35,7 +35,7 @@
 #define ASMB_FUZZ_ENGINE_HARNESS_H
 #include <uv.h>
 
-#include "core/conn.h"
+#include "core/session.h"
 #include "crypto/crypto.h"
 #include "engine_script.h"
 #include "fuzz_common.h"

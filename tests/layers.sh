@@ -15,8 +15,17 @@ for d in core ops wire auth crypto rpc; do
   [ -z "$hits" ] || bad "src/$d reaches a loop or the blocking API:
 $hits"
 done
-# sync.c may call into the async API, never the other way round: no async file
-# defines what sync.c declares.
+# The ops layer sees requests and trees (core/req.h), not the core's
+# session internals or the transport side.
+hits=$(grep -rnE '#include[[:space:]]*"[./]*core/(session|transport)\.h"|->tp->' "$src/src/ops" "$src/src/rpc" || true)
+[ -z "$hits" ] || bad "src/ops or src/rpc reach past core/req.h:
+$hits"
+# The blocking API is built on the async one, never the other way round.
+syncfns=$(grep -oE '^ASMB_API [^(]*\b(asmb_[a-z_]+)\(' "$src/src/sync.c" | grep -oE 'asmb_[a-z_]+\($' | tr -d '(' || true)
+for fn in $syncfns; do
+  hits=$(grep -rnw "$fn" "$src/src" --include=*.c | grep -v "^$src/src/sync" || true)
+  [ -z "$hits" ] || bad "$fn (src/sync.c) used by the async side: $hits"
+done
 hits=$(grep -rnE '#include[[:space:]]*"' "$src/tools" | grep -vE '"(cli\.h)"' || true)
 [ -z "$hits" ] || bad "tools/ includes private headers:
 $hits"

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h> /* OPENSSL_cleanse */
 
 #include "deferred.h"
+#include "session.h"
 #include "log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
@@ -290,6 +291,11 @@ void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt,
     c->ntlm = NULL;
     asmb__conn_post(c, &c->ev_disconnected);
     if (c->tp) c->tp->shutdown(c);
+}
+
+void asmb__conn_clock(asmb_conn *c)
+{
+    if (c->tp) c->tp->clock(c);
 }
 
 int asmb__conn_check_ready(const asmb_conn *c)

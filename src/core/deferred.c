@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "session.h"
 #include "../mem.h"
 
 asmb_deferred *asmb__deferred_new(asmb_conn *c)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../mem.h"
-#include "conn.h"
+#include "session.h"
 
 #define NONCE_OFF 20
 #define AAD_LEN 32 /* Nonce through SessionId */

@@ -8,7 +8,7 @@
 #include "log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
-#include "conn.h"
+#include "session.h"
 
 #define RX_MIN (16u * 1024u)    /* receive space offered at first for small frames */
 #define RX_CHUNK (256u * 1024u) /* ... grown up to this while reads fill it */

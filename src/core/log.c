@@ -1,5 +1,6 @@
 /* Logging through the caller's callback (asmb_config.log). */
 #include "log.h"
+#include "session.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../mem.h"
-#include "conn.h"
+#include "session.h"
 
 enum { NBT_REQUEST = 0x81, NBT_POSITIVE = 0x82, NBT_NEGATIVE = 0x83, NBT_RETARGET = 0x84 };
 

@@ -7,7 +7,7 @@
 #include "log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
-#include "conn.h"
+#include "session.h"
 
 static const uint16_t all_dialects[] = {0x0202, 0x0210, 0x0300, 0x0302, 0x0311};
 /* 3.1.1 signing algorithms, most preferred first (GMAC is the fastest). */

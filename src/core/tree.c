@@ -7,7 +7,7 @@
 #include "log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
-#include "conn.h"
+#include "session.h"
 
 asmb_tree *asmb__tree_find(asmb_conn *c, const char *share)
 {

@@ -12,7 +12,7 @@
 #include "log.h"
 #include "../ntstatus.h"
 #include "../wire/smb2_ioctl.h"
-#include "conn.h"
+#include "session.h"
 
 static const asmb_fid all_ones = {UINT64_MAX, UINT64_MAX};
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../core/conn.h"
+#include "../core/transport.h"
 
 /* Resolver hints: TCP over IPv4 or IPv6, every address in turn. */
 static inline struct addrinfo asmb__tcp_hints(void)

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/conn.h"
+#include "../core/transport.h"
 #include "../mem.h"
 #include "connect.h"
 

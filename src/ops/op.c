@@ -26,7 +26,7 @@ int asmb__op_begin(asmb_conn *c, asmb_deferred **out, asmb_deferred **d)
     if (!c || !out) return ASMB_EINVAL;
     int rc = asmb__conn_check_ready(c);
     if (rc) return rc;
-    if (c->tp) c->tp->clock(c); /* deadlines count from now, not from the last loop turn */
+    asmb__conn_clock(c); /* deadlines count from now, not from the last loop turn */
     *d = asmb__deferred_new(c);
     return *d ? 0 : ASMB_ENOMEM;
 }

@@ -1,7 +1,7 @@
 /* Shared pieces of the operations: argument checks and failure messages. */
 #ifndef ASMB_OPS_OP_H
 #define ASMB_OPS_OP_H
-#include "../core/conn.h"
+#include "../core/req.h"
 #include "../core/deferred.h"
 
 /* Fails d for a server status: "STATUS_NAME: <what>". */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/conn.h"
+#include "core/session.h"
 #include "itest.h"
 
 typedef struct block {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "asmb/asmb.h"
-#include "core/conn.h"
+#include "core/session.h"
 #include "crypto/crypto.h"
 #include "test.h"
 

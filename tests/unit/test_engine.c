@@ -6,7 +6,7 @@
  * negotiation, which the integration tests cover against Samba. */
 #include <string.h>
 
-#include "core/conn.h"
+#include "core/session.h"
 #include "core/deferred.h"
 #include "mem.h"
 #include "test.h"
