@@ -40,7 +40,7 @@ static void on_deleted(asmb_deferred *d, const void *result, void *arg)
     (void)d;
     conc *s = arg;
     printf("delete_files asmb-ex-conc-*: %llu deleted\n",
-           (unsigned long long)*(const uint64_t *)result);
+           (unsigned long long)((const asmb_delete_result *)result)->count);
     asmb_conn_close(s->ex.conn);
 }
 

@@ -37,7 +37,7 @@ static void on_emptied(asmb_deferred *d, const void *result, void *arg)
     (void)d;
     dirs *s = arg;
     printf("delete_files " DIR_NAME "/*: %llu deleted (sub/ included)\n",
-           (unsigned long long)*(const uint64_t *)result);
+           (unsigned long long)((const asmb_delete_result *)result)->count);
     /* delete_directory only removes an empty directory. */
     asmb_deferred *next = NULL;
     int rc = asmb_delete_directory(s->ex.conn, s->ex.share, DIR_NAME, NULL, &next);
@@ -51,7 +51,7 @@ static void on_listed_dirs(asmb_deferred *d, const void *result, void *arg)
     print_list("list_path " DIR_NAME " (directories only)", result);
     /* delete_matching_folders = 1: matching folders are emptied and removed. */
     asmb_deferred *next = NULL;
-    int rc = asmb_delete_files(s->ex.conn, s->ex.share, DIR_NAME "/*", 1, NULL, &next);
+    int rc = asmb_delete_files(s->ex.conn, s->ex.share, DIR_NAME "/*", ASMB_DELETE_FOLDERS, NULL, &next);
     ex_then(&s->ex, rc, next, on_emptied);
 }
 

@@ -141,7 +141,6 @@ static void t_eb(asmb_deferred *d, const asmb_failure *f, void *arg)
     o->calls++;
     o->f = *f;
     snprintf(o->msg, sizeof o->msg, "%s", f->message);
-    o->f.message = o->msg;
     o->order = ++t_order_counter;
 }
 
@@ -170,8 +169,7 @@ static inline void res_eb(asmb_deferred *d, const asmb_failure *f, void *arg)
     x->failed++;
     x->calls++;
     x->f = *f;
-    snprintf(x->msg, sizeof x->msg, "%s", f->message ? f->message : "");
-    x->f.message = x->msg;
+    snprintf(x->msg, sizeof x->msg, "%s", f->message);
 }
 
 /* Starts x on a call's outcome: rc is what the call returned, *dp the deferred

@@ -54,13 +54,16 @@ ASMB_API const char *asmb_err_name(int code);
  * NULL when unknown. Any thread. */
 ASMB_API const char *asmb_ntstatus_name(uint32_t status);
 
-/** What an errback (and auth_failed/disconnected) receives. Owned by the
- * library: valid during the callback (for a deferred's failure, also while
- * the caller holds a reference to the deferred). */
+/** A failure, the one type of both APIs: what an errback (and
+ * auth_failed/disconnected) receives, and what a blocking call fills. It
+ * holds its message, so a copy of the structure is complete. A failure the
+ * library passes to a callback is valid during the call (for a deferred's,
+ * also while the caller holds a reference to the deferred); one the caller
+ * passes to a blocking call is the caller's. */
 typedef struct asmb_failure {
-    int code;            ///< ASMB_EFAILURE (server said no), ASMB_ETIMEDOUT, ASMB_ENOTCONN, ...
-    uint32_t ntstatus;   ///< the server's NTSTATUS for ASMB_EFAILURE/ASMB_EAUTH, else 0
-    const char *message; ///< e.g. "STATUS_LOGON_FAILURE: session setup as user 'bob'"
+    int code;          ///< ASMB_EFAILURE (server said no), ASMB_ETIMEDOUT, ASMB_ENOTCONN, ...
+    uint32_t ntstatus; ///< the server's NTSTATUS for ASMB_EFAILURE/ASMB_EAUTH, else 0
+    char message[256]; ///< e.g. "STATUS_LOGON_FAILURE: session setup as user 'bob'"
 } asmb_failure;
 
 /* ---- configuration ------------------------------------------------------ */
@@ -159,6 +162,12 @@ ASMB_API const char *asmb_log_level_name(int level);
  * SMB 2.0.2 to 3.1.1, signing ASMB_IF_SUPPORTED, encryption ASMB_OFF,
  * default timeouts and tuning, logging off. */
 ASMB_API void asmb_config_init(asmb_config *cfg);
+/** Says what is wrong with cfg, the reason asmb_conn_new (and
+ * asmb_fd_conn_new) returned NULL for it: 0 when cfg is valid (NULL is: the
+ * defaults), else ASMB_EINVAL with why (when not NULL) naming the field,
+ * e.g. "config: min_dialect SMB3_11 is above max_dialect SMB3_02". A valid
+ * cfg that still gave NULL means out of memory (or no loop). Any thread. */
+ASMB_API int asmb_config_check(const asmb_config *cfg, asmb_failure *why);
 
 /* ---- connection --------------------------------------------------------- */
 
@@ -421,13 +430,13 @@ typedef struct asmb_file_list {
     size_t count;            ///< number of entries
     asmb_file_info *entries; ///< count entries, in the server's order
 } asmb_file_list;
-/** Frees a list that the caller took over (asmb_sync_list_path), its
- * entries' strings included. NULL: nothing. Lists passed to callbacks belong
- * to the deferred: never free those. */
-ASMB_API void asmb_file_list_free(asmb_file_list *list);
-/** Frees the strings of an asmb_file_info the caller owns (filled by
- * asmb_sync_get_attributes or asmb_sync_retrieve), not the structure itself.
- * NULL: nothing. */
+/** Releases what a caller-owned list holds (filled by asmb_sync_list_path),
+ * entries and their strings, and zeroes it; the structure itself stays the
+ * caller's. NULL: nothing. Results passed to callbacks belong to the
+ * deferred: never clear those. (The clear functions below work the same way.) */
+ASMB_API void asmb_file_list_clear(asmb_file_list *list);
+/** Releases the strings of a caller-owned asmb_file_info (filled by
+ * asmb_sync_get_attributes). NULL: nothing. */
 ASMB_API void asmb_file_info_clear(asmb_file_info *info);
 
 /** Seconds since 1970 (with fraction) from a FILETIME. Any thread. */
@@ -464,6 +473,8 @@ typedef struct asmb_retrieve_result {
     uint64_t bytes;      ///< bytes handed to the sink
     asmb_file_info info; ///< the file's metadata, from its CREATE
 } asmb_retrieve_result;
+/** Releases what a caller-owned result holds (its info's strings). NULL: nothing. */
+ASMB_API void asmb_retrieve_result_clear(asmb_retrieve_result *result);
 
 /** Result of store_file. */
 typedef struct asmb_store_result {
@@ -534,13 +545,20 @@ enum {
 ASMB_API int asmb_rename(asmb_conn *conn, const char *share, const char *old_path,
                          const char *new_path, int flags, const asmb_opts *opts,
                          asmb_deferred **out);
-/** Deletes the files matching the last component (wildcards * and ?); with
- * delete_matching_folders, matching folders are emptied and removed too. A
- * missing single file is a success (as pysmb on SMB2). Result: const uint64_t *
- * (how many entries were deleted). */
+/** Flags of asmb_delete_files. */
+enum {
+    ASMB_DELETE_FOLDERS = 1 ///< matching folders are emptied and removed too
+};
+/** Result of asmb_delete_files. */
+typedef struct asmb_delete_result {
+    uint64_t count; ///< entries deleted (files and, with ASMB_DELETE_FOLDERS, folders)
+} asmb_delete_result;
+/** Deletes the files matching the last component (wildcards * and ?); flags
+ * ASMB_DELETE_FOLDERS also empties and removes matching folders (other bits:
+ * ASMB_EINVAL). A missing single file is a success (as pysmb on SMB2). Result:
+ * const asmb_delete_result *. */
 ASMB_API int asmb_delete_files(asmb_conn *conn, const char *share, const char *path_pattern,
-                               int delete_matching_folders, const asmb_opts *opts,
-                               asmb_deferred **out);
+                               int flags, const asmb_opts *opts, asmb_deferred **out);
 
 /** One access control entry of a DACL. */
 typedef struct asmb_ace {
@@ -559,8 +577,9 @@ typedef struct asmb_security {
     size_t nace;                 ///< number of ACEs in aces
     asmb_ace *aces;              ///< the DACL's entries, in order
 } asmb_security;
-/** Frees a descriptor the caller took over (asmb_sync_get_security). NULL: nothing. */
-ASMB_API void asmb_security_free(asmb_security *sec);
+/** Releases what a caller-owned descriptor holds (filled by
+ * asmb_sync_get_security). NULL: nothing. */
+ASMB_API void asmb_security_clear(asmb_security *sec);
 
 /** Owner, group and DACL. Result: const asmb_security *. */
 ASMB_API int asmb_get_security(asmb_conn *conn, const char *share, const char *path,
@@ -583,9 +602,9 @@ typedef struct asmb_share_list {
     size_t count;            ///< number of shares
     asmb_share_info *shares; ///< count shares, in the server's order
 } asmb_share_list;
-/** Frees a list the caller took over (asmb_sync_list_shares), its strings
- * included. NULL: nothing. */
-ASMB_API void asmb_share_list_free(asmb_share_list *list);
+/** Releases what a caller-owned list holds (filled by asmb_sync_list_shares).
+ * NULL: nothing. */
+ASMB_API void asmb_share_list_clear(asmb_share_list *list);
 
 /** Lists the server's shares: NetrShareEnum level 1 over `\\PIPE\srvsvc` on
  * IPC$ (MS-SRVS 3.1.4.8). Result: const asmb_share_list *. */
@@ -597,8 +616,9 @@ typedef struct asmb_snapshot_list {
     int64_t *times;     ///< Unix seconds, UTC, in the server's order (for asmb_opts.snapshot)
     char (*tokens)[25]; ///< the "@GMT-YYYY.MM.DD-HH.MM.SS" strings
 } asmb_snapshot_list;
-/** Frees a list the caller took over (asmb_sync_list_snapshots). NULL: nothing. */
-ASMB_API void asmb_snapshot_list_free(asmb_snapshot_list *list);
+/** Releases what a caller-owned list holds (filled by
+ * asmb_sync_list_snapshots). NULL: nothing. */
+ASMB_API void asmb_snapshot_list_clear(asmb_snapshot_list *list);
 
 /** The snapshots ("previous versions") of path (file or directory):
  * FSCTL_SRV_ENUMERATE_SNAPSHOTS. Where the share has no snapshot support the

@@ -53,7 +53,8 @@ enum {
     ASMB_FD_WRITE = 2 ///< the socket is writable (or a connect finished)
 };
 
-/** A connection driven by the caller's own loop. NULL on bad arguments or
+/** A connection driven by the caller's own loop. NULL on an invalid config
+ * (asmb_config_check says which field and why) or
  * out of memory. cfg and handlers may be NULL. Owned by the caller until
  * asmb_conn_free. */
 ASMB_API asmb_conn *asmb_fd_conn_new(const asmb_config *cfg, const asmb_handlers *handlers,

@@ -19,7 +19,8 @@ extern "C" {
 /** A new, unconnected connection on loop. cfg (NULL = defaults) and handlers
  * are copied; arg is passed to every handler. NULL on bad arguments (no loop,
  * an invalid config: unknown dialect, min_dialect > max_dialect, signing or
- * encryption out of range) or out of memory. The caller owns the result
+ * encryption out of range: asmb_config_check says which and why) or out of
+ * memory. The caller owns the result
  * until asmb_conn_free; use it from the loop's thread only. DNS goes through
  * uv_getaddrinfo, deadlines through one uv_timer_t; the memory goes once the
  * loop has closed the connection's handles (keep running uv_run after

@@ -41,30 +41,50 @@ void asmb__utf8_trim(char *s)
     if (n - (i - 1) < want) s[i - 1] = 0;
 }
 
-void asmb__failure_set(asmb_failure_buf *fb, int code, uint32_t ntstatus, const char *fmt, ...)
+void asmb__failure_set(asmb_failure *fb, int code, uint32_t ntstatus, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(fb->text, sizeof fb->text, fmt, ap);
+    vsnprintf(fb->message, sizeof fb->message, fmt, ap);
     va_end(ap);
-    asmb__utf8_trim(fb->text);
-    fb->f.code = code;
-    fb->f.ntstatus = ntstatus;
-    fb->f.message = fb->text;
+    asmb__utf8_trim(fb->message);
+    fb->code = code;
+    fb->ntstatus = ntstatus;
 }
 
 
+ASMB_API int asmb_config_check(const asmb_config *cfg, asmb_failure *why)
+{
+    asmb_failure ignored;
+    if (!why) why = &ignored;
+    memset(why, 0, sizeof *why);
+    if (!cfg) return 0; /* the defaults */
+    uint16_t lo = cfg->min_dialect ? cfg->min_dialect : ASMB_SMB2_02;
+    uint16_t hi = cfg->max_dialect ? cfg->max_dialect : ASMB_SMB3_11;
+    if (!*asmb_dialect_name(lo) || !*asmb_dialect_name(hi))
+        asmb__failure_set(why, ASMB_EINVAL, 0, "config: unknown dialect 0x%04x (use ASMB_SMB*)",
+                          *asmb_dialect_name(lo) ? hi : lo);
+    else if (lo > hi)
+        asmb__failure_set(why, ASMB_EINVAL, 0, "config: min_dialect %s is above max_dialect %s",
+                          asmb_dialect_name(lo), asmb_dialect_name(hi));
+    else if (cfg->signing < ASMB_OFF || cfg->signing > ASMB_REQUIRED)
+        asmb__failure_set(why, ASMB_EINVAL, 0, "config: signing %d is not ASMB_OFF, "
+                          "ASMB_IF_SUPPORTED or ASMB_REQUIRED", cfg->signing);
+    else if (cfg->encryption < ASMB_OFF || cfg->encryption > ASMB_REQUIRED)
+        asmb__failure_set(why, ASMB_EINVAL, 0, "config: encryption %d is not ASMB_OFF, "
+                          "ASMB_IF_SUPPORTED or ASMB_REQUIRED", cfg->encryption);
+    return why->code;
+}
+
 static int copy_config(asmb_conn *c, const asmb_config *in)
 {
+    int rc = asmb_config_check(in, NULL);
+    if (rc) return rc;
     asmb_config_init(&c->cfg);
     if (in) c->cfg = *in;
     asmb_config *g = &c->cfg;
     if (!g->min_dialect) g->min_dialect = ASMB_SMB2_02;
     if (!g->max_dialect) g->max_dialect = ASMB_SMB3_11;
-    if (!*asmb_dialect_name(g->min_dialect) || !*asmb_dialect_name(g->max_dialect) ||
-        g->min_dialect > g->max_dialect || g->signing < ASMB_OFF || g->signing > ASMB_REQUIRED ||
-        g->encryption < ASMB_OFF || g->encryption > ASMB_REQUIRED)
-        return ASMB_EINVAL;
     if (!g->connect_timeout_ms) g->connect_timeout_ms = 10000;
     if (!g->auth_timeout_ms) g->auth_timeout_ms = 10000;
     if (!g->op_timeout_ms) g->op_timeout_ms = 30000;
@@ -250,10 +270,10 @@ void asmb__conn_dispatch(asmb_conn *c)
             if (!quiet && h->auth_ok) h->auth_ok(c, c->arg);
             break;
         case ASMB_EV_AUTH_FAILED:
-            if (!quiet && h->auth_failed) h->auth_failed(c, &c->auth_failure.f, c->arg);
+            if (!quiet && h->auth_failed) h->auth_failed(c, &c->auth_failure, c->arg);
             break;
         case ASMB_EV_DISCONNECTED:
-            if (!quiet && h->disconnected) h->disconnected(c, &c->disc_failure.f, c->arg);
+            if (!quiet && h->disconnected) h->disconnected(c, &c->disc_failure, c->arg);
             break;
         }
     }
@@ -265,7 +285,7 @@ void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt,
 {
     if (c->state == ASMB_ST_DEAD) return;
     int was = c->state;
-    char text[sizeof c->disc_failure.text];
+    char text[sizeof c->disc_failure.message];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
@@ -274,10 +294,10 @@ void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt,
     c->state = ASMB_ST_DEAD;
     c->phase_deadline = 0;
     ASMB_LOG(c, code == ASMB_ECLOSED ? ASMB_LOG_INFO : ASMB_LOG_ERROR, "connection ended: %s (%s)",
-             c->disc_failure.text, asmb_err_name(code));
+             c->disc_failure.message, asmb_err_name(code));
     /* Authentication began on an open connection and did not finish. */
     if ((was == ASMB_ST_NEGOTIATE || was == ASMB_ST_SESSION) && code != ASMB_ECLOSED) {
-        asmb__failure_set(&c->auth_failure, code, ntstatus, "%s", c->disc_failure.text);
+        asmb__failure_set(&c->auth_failure, code, ntstatus, "%s", c->disc_failure.message);
         asmb__conn_post(c, &c->ev_auth_failed);
     }
     /* Operations learn of a protocol fault as such; anything else is "not
@@ -338,4 +358,4 @@ ASMB_API const char *asmb_signing_name(int algorithm)
     return algorithm >= 0 && (size_t)algorithm < ASMB_ARRAY_LEN(names) ? names[algorithm] : "";
 }
 
-ASMB_API const char *asmb_version(void) { return "asmb 0.1.0"; }
+ASMB_API const char *asmb_version(void) { return ASMB_VERSION_STRING; }

@@ -28,12 +28,8 @@ typedef struct asmb_evnode {
 } asmb_evnode;
 enum { ASMB_EV_DEFERRED, ASMB_EV_AUTH_OK, ASMB_EV_AUTH_FAILED, ASMB_EV_DISCONNECTED };
 
-/* A failure with its own message storage. */
-typedef struct asmb_failure_buf {
-    asmb_failure f;
-    char text[256];
-} asmb_failure_buf;
-void asmb__failure_set(asmb_failure_buf *fb, int code, uint32_t ntstatus, const char *fmt, ...)
+/* Fills a failure (its message formatted, truncated on a UTF-8 boundary). */
+void asmb__failure_set(asmb_failure *fb, int code, uint32_t ntstatus, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 void asmb__utf8_trim(char *s); /* drops a truncated trailing UTF-8 sequence */
@@ -115,7 +111,7 @@ struct asmb_conn {
     /* delivery */
     asmb_evnode *ev_head, *ev_tail;
     asmb_evnode ev_auth_ok, ev_auth_failed, ev_disconnected;
-    asmb_failure_buf auth_failure, disc_failure;
+    asmb_failure auth_failure, disc_failure;
     int ended; /* disconnected queued */
     int dispatching;
 

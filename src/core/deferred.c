@@ -39,8 +39,8 @@ void asmb__deferred_discard(asmb_deferred *d) { deferred_free(d); }
 static void fire(asmb_deferred *d, int state)
 {
     if (state == ASMB_DEFERRED_FAILED)
-        ASMB_LOG(d->conn, ASMB_LOG_DEBUG, "operation failed: %s (%s)", d->failure.text,
-                 asmb_err_name(d->failure.f.code));
+        ASMB_LOG(d->conn, ASMB_LOG_DEBUG, "operation failed: %s (%s)", d->failure.message,
+                 asmb_err_name(d->failure.code));
     d->state = state;
     d->cancel = NULL;
     d->op = NULL;
@@ -61,7 +61,7 @@ void asmb__deferred_succeed(asmb_deferred *d, void *result, void (*result_free)(
 void asmb__deferred_fail_with(asmb_deferred *d, const asmb_failure *f)
 {
     if (d->state != ASMB_DEFERRED_PENDING) return;
-    asmb__failure_set(&d->failure, f->code, f->ntstatus, "%s", f->message ? f->message : "");
+    d->failure = *f;
     fire(d, ASMB_DEFERRED_FAILED);
 }
 
@@ -86,7 +86,7 @@ void asmb__deferred_deliver(asmb_deferred *d)
         if (d->state == ASMB_DEFERRED_SUCCEEDED) {
             if (p.cb) p.cb(d, d->result, p.arg);
         } else if (p.eb) {
-            p.eb(d, &d->failure.f, p.arg);
+            p.eb(d, &d->failure, p.arg);
         }
     }
     if (d->lib_ref) { /* the library's reference ends with the first delivery */
@@ -140,7 +140,7 @@ ASMB_API int asmb_deferred_state(const asmb_deferred *d) { return d ? d->state :
 
 ASMB_API const asmb_failure *asmb_deferred_failure(const asmb_deferred *d)
 {
-    return d && d->state == ASMB_DEFERRED_FAILED ? &d->failure.f : NULL;
+    return d && d->state == ASMB_DEFERRED_FAILED ? &d->failure : NULL;
 }
 
 ASMB_API const void *asmb_deferred_result(const asmb_deferred *d)

@@ -20,7 +20,7 @@ struct asmb_deferred {
     /* Room for the usual pairs, so that attaching them can't run out of
      * memory and leave an operation nobody hears from. */
     asmb_pair first_pairs[2];
-    asmb_failure_buf failure;
+    asmb_failure failure;
     void *result;
     void (*result_free)(void *);
     /* The operation behind it, while pending: cancel asks it to stop. */

@@ -97,7 +97,7 @@ static void tcon_reply(asmb_req *r, const asmb_reply *rep)
     asmb_tree *t = r->ctx;
     asmb_tree_resp tr;
     uint32_t st = asmb__ntstatus_of(rep);
-    asmb_failure_buf fb;
+    asmb_failure fb;
     if (st != ASMB_STATUS_SUCCESS) {
         const char *name = asmb_ntstatus_name(st);
         asmb__failure_set(&fb, ASMB_EFAILURE, st, "%s: connecting to share '%s'",
@@ -122,7 +122,7 @@ static void tcon_reply(asmb_req *r, const asmb_reply *rep)
         return;
     }
     tree_unlink(c, t);
-    tree_notify(c, t, &fb.f);
+    tree_notify(c, t, &fb);
     tree_free(t);
 }
 
@@ -152,10 +152,10 @@ static void tcon_fail(asmb_req *r, int code)
 {
     asmb_conn *c = r->conn;
     asmb_tree *t = r->ctx;
-    asmb_failure_buf fb;
+    asmb_failure fb;
     asmb__failure_set(&fb, code, 0, "%s: connecting to share '%s'", asmb_strerror(code), t->name);
     tree_unlink(c, t);
-    tree_notify(c, t, &fb.f);
+    tree_notify(c, t, &fb);
     tree_free(t);
 }
 
@@ -211,15 +211,15 @@ static void tdis_reply(asmb_req *r, const asmb_reply *rep)
 {
     tdis *x = r->ctx;
     uint32_t st = asmb__ntstatus_of(rep);
-    asmb_failure_buf fb;
+    asmb_failure fb;
     if (st != ASMB_STATUS_SUCCESS) {
         const char *name = asmb_ntstatus_name(st);
         asmb__failure_set(&fb, ASMB_EFAILURE, st, "%s: disconnecting share '%s'",
                           name ? name : "STATUS_?", x->t->name);
-        tdis_done(r, &fb.f);
+        tdis_done(r, &fb);
     } else if (asmb__simple_decode(rep->msg, rep->len)) {
         asmb__failure_set(&fb, ASMB_EPROTO, 0, "malformed TREE_DISCONNECT response");
-        tdis_done(r, &fb.f);
+        tdis_done(r, &fb);
     } else {
         tdis_done(r, NULL);
     }
@@ -228,10 +228,10 @@ static void tdis_reply(asmb_req *r, const asmb_reply *rep)
 static void tdis_fail(asmb_req *r, int code)
 {
     tdis *x = r->ctx;
-    asmb_failure_buf fb;
+    asmb_failure fb;
     asmb__failure_set(&fb, code, 0, "%s: disconnecting share '%s'", asmb_strerror(code),
                       x->t->name);
-    tdis_done(r, &fb.f);
+    tdis_done(r, &fb);
 }
 
 int asmb__tree_disconnect(asmb_conn *c, asmb_tree *t, unsigned timeout_ms, asmb_tree_cb cb,

@@ -36,10 +36,10 @@ static int vneg_encode(asmb_req *r, asmb_wr *w)
  * connection's end frees the trees). */
 static void vneg_fail(asmb_conn *c, int code, uint32_t st, const char *why)
 {
-    asmb_failure_buf fb;
+    asmb_failure fb;
     asmb__failure_set(&fb, code, st, "validating the negotiation: %s", why);
-    asmb__trees_unpark(c, &fb.f);
-    asmb__conn_fail(c, code, st, "%s", fb.text);
+    asmb__trees_unpark(c, &fb);
+    asmb__conn_fail(c, code, st, "%s", fb.message);
 }
 
 /* The signed answer must repeat what the NEGOTIATE response said. */

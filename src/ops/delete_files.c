@@ -1,5 +1,5 @@
 /* delete_files: list what matches the last component, then delete each
- * match; with delete_matching_folders a matching folder is emptied
+ * match; with ASMB_DELETE_FOLDERS a matching folder is emptied
  * depth-first and removed (pysmb's deleteFiles).
  *
  * Up to RUN_MAX pieces of work run at once: file deletions, listings and
@@ -126,9 +126,9 @@ static void report(del_op *op, const asmb_failure *fail)
         asmb__deferred_fail_with(d, fail);
         return;
     }
-    uint64_t *n = asmb__malloc(sizeof *n);
+    asmb_delete_result *n = asmb__malloc(sizeof *n);
     if (n) {
-        *n = op->count;
+        n->count = op->count;
         asmb__deferred_succeed(d, n, asmb__free);
     } else {
         asmb__deferred_fail(d, ASMB_ENOMEM, 0, "out of memory");
@@ -137,9 +137,9 @@ static void report(del_op *op, const asmb_failure *fail)
 
 static void report_code(del_op *op, int rc)
 {
-    asmb_failure_buf fb;
+    asmb_failure fb;
     asmb__failure_set(&fb, rc, 0, "%s: deleting files", asmb_strerror(rc));
-    report(op, &fb.f);
+    report(op, &fb);
 }
 
 /* One piece of work below n ended: the last one queues n's removal. */
@@ -275,16 +275,16 @@ static void del_cancel(void *arg)
 static int has_wildcard(const char *s) { return strpbrk(s, "*?") != NULL; }
 
 ASMB_API int asmb_delete_files(asmb_conn *c, const char *share, const char *path_pattern,
-                               int delete_matching_folders, const asmb_opts *opts,
-                               asmb_deferred **out)
+                               int flags, const asmb_opts *opts, asmb_deferred **out)
 {
-    if (!c || !out || !share || !*share || strpbrk(share, "\\/")) return ASMB_EINVAL;
+    if (!c || !out || !share || !*share || strpbrk(share, "\\/") || (flags & ~ASMB_DELETE_FOLDERS))
+        return ASMB_EINVAL;
     int rc = asmb__conn_check_ready(c);
     if (rc) return rc;
     del_op *op = asmb__calloc(1, sizeof *op);
     if (!op) return ASMB_ENOMEM;
     op->c = c;
-    op->folders = !!delete_matching_folders;
+    op->folders = !!(flags & ASMB_DELETE_FOLDERS);
     if (opts) op->opts = *opts;
     op->share = asmb__strdup(share);
     char *full = asmb__path_normalise(path_pattern, &rc);

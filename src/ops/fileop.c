@@ -305,7 +305,7 @@ static void describe(asmb_fop *f, char *buf, size_t n)
 
 void asmb__fop_fail_status(asmb_fop *f, uint32_t st)
 {
-    asmb_failure_buf fb;
+    asmb_failure fb;
     char what[160];
     describe(f, what, sizeof what);
     const char *name = asmb_ntstatus_name(st);
@@ -313,23 +313,23 @@ void asmb__fop_fail_status(asmb_fop *f, uint32_t st)
         asmb__failure_set(&fb, ASMB_EFAILURE, st, "%s: %s", name, what);
     else
         asmb__failure_set(&fb, ASMB_EFAILURE, st, "NTSTATUS 0x%08x: %s", st, what);
-    end_with_failure(f, &fb.f);
+    end_with_failure(f, &fb);
 }
 
 void asmb__fop_fail_code(asmb_fop *f, int code, const char *detail)
 {
-    asmb_failure_buf fb;
+    asmb_failure fb;
     char what[160];
     describe(f, what, sizeof what);
     if (code == ASMB_ETIMEDOUT)
         asmb__failure_set(&fb, code, 0, "timed out after %u ms: %s", f->timeout_ms, what);
     else if (f->c->state == ASMB_ST_DEAD)
         asmb__failure_set(&fb, code, 0, "%s (%s): %s", asmb_strerror(code),
-                          f->c->disc_failure.text, what);
+                          f->c->disc_failure.message, what);
     else
         asmb__failure_set(&fb, code, 0, "%s%s%s: %s", asmb_strerror(code), detail ? ": " : "",
                           detail ? detail : "", what);
-    end_with_failure(f, &fb.f);
+    end_with_failure(f, &fb);
 }
 
 int asmb__fop_check(asmb_fop *f, const asmb_reply *rep, int decode_rc)

@@ -96,13 +96,19 @@ static void opened(asmb_fop *f)
     send_query(op, SMB2_RESTART_SCANS);
 }
 
-void asmb__file_list_free(void *p)
+ASMB_API void asmb_file_list_clear(asmb_file_list *l)
 {
-    asmb_file_list *l = p;
     if (!l) return;
     for (size_t i = 0; i < l->count; i++) asmb__file_info_clear(&l->entries[i]);
     asmb__free(l->entries);
-    asmb__free(l);
+    l->entries = NULL;
+    l->count = 0;
+}
+
+void asmb__file_list_free(void *p)
+{
+    asmb_file_list_clear(p);
+    asmb__free(p);
 }
 
 static void *make_result(asmb_fop *f, void (**free_fn)(void *))
@@ -164,5 +170,3 @@ ASMB_API int asmb_list_path(asmb_conn *c, const char *share, const char *path, u
     if (rc) return rc;
     return asmb__fop_launch(&op->f, out);
 }
-
-ASMB_API void asmb_file_list_free(asmb_file_list *list) { asmb__file_list_free(list); }

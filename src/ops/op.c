@@ -16,7 +16,7 @@ void asmb__op_fail_code(asmb_deferred *d, int code, unsigned timeout_ms, const c
         asmb__deferred_fail(d, code, 0, "timed out after %u ms: %s", timeout_ms, what);
     else if (c->state == ASMB_ST_DEAD)
         asmb__deferred_fail(d, code, 0, "%s (%s): %s", asmb_strerror(code),
-                            c->disc_failure.text, what);
+                            c->disc_failure.message, what);
     else
         asmb__deferred_fail(d, code, 0, "%s: %s", asmb_strerror(code), what);
 }

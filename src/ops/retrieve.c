@@ -259,11 +259,15 @@ static void cleanup(asmb_fop *f)
     }
 }
 
+ASMB_API void asmb_retrieve_result_clear(asmb_retrieve_result *r)
+{
+    if (r) asmb__file_info_clear(&r->info);
+}
+
 static void result_free(void *p)
 {
-    asmb_retrieve_result *r = p;
-    asmb__file_info_clear(&r->info);
-    asmb__free(r);
+    asmb_retrieve_result_clear(p);
+    asmb__free(p);
 }
 
 static void *make_result(asmb_fop *f, void (**free_fn)(void *))

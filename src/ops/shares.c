@@ -41,16 +41,22 @@ void asmb__share_list_free(void *p);
 
 /* ---- results ---- */
 
-void asmb__share_list_free(void *p)
+ASMB_API void asmb_share_list_clear(asmb_share_list *l)
 {
-    asmb_share_list *l = p;
     if (!l) return;
     for (size_t i = 0; i < l->count; i++) {
         asmb__free(l->shares[i].name);
         asmb__free(l->shares[i].comment);
     }
     asmb__free(l->shares);
-    asmb__free(l);
+    l->shares = NULL;
+    l->count = 0;
+}
+
+void asmb__share_list_free(void *p)
+{
+    asmb_share_list_clear(p);
+    asmb__free(p);
 }
 
 /* The public list from the decoded entries (which it takes over). */
@@ -401,5 +407,3 @@ ASMB_API int asmb_list_shares(asmb_conn *c, const asmb_opts *opts, asmb_deferred
     f->cleanup = cleanup;
     return asmb__fop_launch(f, out);
 }
-
-ASMB_API void asmb_share_list_free(asmb_share_list *list) { asmb__share_list_free(list); }

@@ -22,15 +22,18 @@ typedef struct snap_op {
     asmb_snapshot_list *list;
 } snap_op;
 
-void asmb__snapshot_list_free(void *p);
-
-void asmb__snapshot_list_free(void *p)
+ASMB_API void asmb_snapshot_list_clear(asmb_snapshot_list *l)
 {
-    asmb_snapshot_list *l = p;
     if (!l) return;
     asmb__free(l->times);
     asmb__free(l->tokens);
-    asmb__free(l);
+    memset(l, 0, sizeof *l);
+}
+
+static void asmb__snapshot_list_free(void *p)
+{
+    asmb_snapshot_list_clear(p);
+    asmb__free(p);
 }
 
 static asmb_snapshot_list *make_list(const asmb_snapshots *s)
@@ -144,9 +147,4 @@ ASMB_API int asmb_list_snapshots(asmb_conn *c, const char *share, const char *pa
     return asmb__simple_op(c, sizeof(snap_op), share, path, "listing the snapshots of",
                            SMB2_FILE_READ_DATA | SMB2_FILE_READ_ATTRIBUTES | SMB2_SYNCHRONIZE,
                            SMB2_FILE_OPEN, 0, opened, make_result, cleanup, &o, out);
-}
-
-ASMB_API void asmb_snapshot_list_free(asmb_snapshot_list *list)
-{
-    asmb__snapshot_list_free(list);
 }

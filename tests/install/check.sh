@@ -31,5 +31,5 @@ done
 cmake -S "$root/tests/install" -B "$prefix/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/cmake-build" >/dev/null
 for p in "$prefix"/cmake-build/demo "$prefix"/cmake-build/ex_*; do runs "$p"; done
-readelf -d "$prefix/lib/libasmb.so" | grep -q 'SONAME.*libasmb.so.0'
-echo "install: demo and every example build against the installed asmb with pkg-config (shared, static) and find_package(asmb); SONAME libasmb.so.0"
+readelf -d "$prefix/lib/libasmb.so" | grep -q 'SONAME.*libasmb.so.1'
+echo "install: demo and every example build against the installed asmb with pkg-config (shared, static) and find_package(asmb); SONAME libasmb.so.1"

@@ -165,9 +165,9 @@ static inline void rename_(asmb_conn *c, res *x, const char *from, const char *t
 static inline uint64_t del(asmb_conn *c, res *x, const char *pattern, int folders)
 {
     asmb_deferred *d = NULL;
-    int rc = asmb_delete_files(c, "share", pattern, folders, NULL, &d);
-    const uint64_t *n = res_run(loop, x, rc, &d);
-    return n ? *n : UINT64_MAX;
+    int rc = asmb_delete_files(c, "share", pattern, folders ? ASMB_DELETE_FOLDERS : 0, NULL, &d);
+    const asmb_delete_result *n = res_run(loop, x, rc, &d);
+    return n ? n->count : UINT64_MAX;
 }
 
 /* The entry called name in l, or NULL. */

@@ -255,7 +255,7 @@ static void op_cb(asmb_deferred *d, const void *result, void *arg)
         if (!list_ok(result)) violation(fl, "listing", 0);
         break;
     case OP_DEL:
-        if (*(const uint64_t *)result != 2) violation(fl, "deleted count", 0);
+        if (((const asmb_delete_result *)result)->count != 2) violation(fl, "deleted count", 0);
         break;
     default: break;
     }

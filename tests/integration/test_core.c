@@ -425,6 +425,27 @@ static void test_netbios(void)
 
 static void test_errors(void)
 {
+    /* An invalid config: asmb_conn_new gives NULL, asmb_config_check says why. */
+    asmb_config bad;
+    asmb_config_init(&bad);
+    bad.min_dialect = ASMB_SMB3_11;
+    bad.max_dialect = ASMB_SMB3_02;
+    CHECK(asmb_conn_new(loop, &bad, NULL, NULL) == NULL);
+    asmb_failure why;
+    CHECK_EQ_INT(asmb_config_check(&bad, &why), ASMB_EINVAL);
+    CHECK_EQ_INT(why.code, ASMB_EINVAL);
+    CHECK(strstr(why.message, "min_dialect SMB3_11 is above max_dialect SMB3_02") != NULL);
+    bad.max_dialect = 0x0399;
+    CHECK_EQ_INT(asmb_config_check(&bad, &why), ASMB_EINVAL);
+    CHECK(strstr(why.message, "unknown dialect 0x0399") != NULL);
+    asmb_config_init(&bad);
+    bad.encryption = 7;
+    CHECK_EQ_INT(asmb_config_check(&bad, &why), ASMB_EINVAL);
+    CHECK(strstr(why.message, "encryption 7") != NULL);
+    CHECK_EQ_INT(asmb_config_check(NULL, &why), 0);
+    asmb_config_init(&bad);
+    CHECK_EQ_INT(asmb_config_check(&bad, NULL), 0);
+
     CHECK(strcmp(asmb_err_name(ASMB_ETIMEDOUT), "ASMB_ETIMEDOUT") == 0);
     CHECK(strcmp(asmb_strerror(ASMB_ENOTREADY), "connection not ready: not authenticated yet") == 0);
     CHECK(strcmp(asmb_strerror(12345), "unknown error") == 0);

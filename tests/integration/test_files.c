@@ -675,7 +675,7 @@ static void test_errors(asmb_conn *c)
         rcs[k] = asmb_delete_directory(c, "share", p, NULL, &ds[k]), k++;
         rcs[k] = asmb_rename(c, "share", p, "ok.txt", 0, NULL, &ds[k]), k++;
         rcs[k] = asmb_rename(c, "share", F_TESTFILE, p, 0, NULL, &ds[k]), k++;
-        rcs[k] = asmb_delete_files(c, "share", p, 1, NULL, &ds[k]), k++;
+        rcs[k] = asmb_delete_files(c, "share", p, ASMB_DELETE_FOLDERS, NULL, &ds[k]), k++;
         rcs[k] = asmb_get_security(c, "share", p, NULL, &ds[k]), k++;
         for (int j = 0; j < k; j++) {
             if (rcs[j] != ASMB_EINVAL) {

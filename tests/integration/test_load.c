@@ -159,7 +159,7 @@ static void retrieve_cb(asmb_deferred *d, const void *r, void *arg)
 }
 static void delete_cb(asmb_deferred *d, const void *r, void *arg)
 {
-    ((op *)arg)->count = *(const uint64_t *)r;
+    ((op *)arg)->count = ((const asmb_delete_result *)r)->count;
     op_cb(d, r, arg);
 }
 

@@ -459,7 +459,7 @@ static void test_sync(void)
 {
     asmb_config cfg;
     t_config(&cfg);
-    asmb_error e;
+    asmb_failure e;
     memset(&e, 0, sizeof e);
     asmb_sync *s = asmb_sync_connect(it_host(), it_port(), &cfg, &e);
     CHECK(s != NULL);
@@ -467,24 +467,24 @@ static void test_sync(void)
         fprintf(stderr, "  sync connect: %s\n", e.message);
         return;
     }
-    asmb_share_list *l = NULL;
+    asmb_share_list l;
     CHECK_EQ_INT(asmb_sync_list_shares(s, NULL, &l, &e), 0);
-    check_harness_list(l, "sync");
-    asmb_share_list_free(l);
+    check_harness_list(&l, "sync");
+    asmb_share_list_clear(&l);
+    CHECK(l.count == 0 && l.shares == NULL);
     CHECK_EQ_INT(asmb_sync_list_shares(s, NULL, NULL, &e), ASMB_EINVAL);
 
-    asmb_snapshot_list *sl = NULL;
+    asmb_snapshot_list sl;
     CHECK_EQ_INT(asmb_sync_list_snapshots(s, "snap", "f.txt", NULL, &sl, &e), 0);
-    CHECK(sl && sl->count == 1 && sl->times[0] == SNAP_TIME &&
-          strcmp(sl->tokens[0], SNAP_TOKEN) == 0);
-    asmb_snapshot_list_free(sl);
-    sl = (asmb_snapshot_list *)1;
+    CHECK(sl.count == 1 && sl.times[0] == SNAP_TIME && strcmp(sl.tokens[0], SNAP_TOKEN) == 0);
+    asmb_snapshot_list_clear(&sl);
+    memset(&sl, 0xAA, sizeof sl);
     CHECK_EQ_INT(asmb_sync_list_snapshots(s, "snap", "missing", NULL, &sl, &e), ASMB_EFAILURE);
-    CHECK(sl == NULL);
+    CHECK(sl.count == 0 && sl.times == NULL); /* nothing to release after a failure */
     CHECK_EQ_INT(e.ntstatus, STATUS_OBJECT_NAME_NOT_FOUND);
     CHECK(strstr(e.message, "STATUS_OBJECT_NAME_NOT_FOUND") != NULL);
-    asmb_share_list_free(NULL);
-    asmb_snapshot_list_free(NULL);
+    asmb_share_list_clear(NULL);
+    asmb_snapshot_list_clear(NULL);
     asmb_sync_close(s);
 }
 
