@@ -32,7 +32,9 @@
  *                   message (the library's failure text) with their counts
  *   connect time    from the first asmb_conn_connect to the last auth outcome
  *   rss/conn        (VmRSS after all authenticated - VmRSS once connection 0 alone had
- *                   authenticated) / (held - 1), from /proc/self/status: connection 0
+ *                   authenticated) / (held - 1), from /proc/self/status (a connection
+ *                   that fails is freed in its disconnected handler, so mostly the held
+ *                   ones count; glibc may keep freed memory, though): connection 0
  *                   goes first, alone, so one-time costs (OpenSSL's and libuv's
  *                   initialisation, the loop) are outside the difference; "after echo"
  *                   repeats it once every connection has done one ECHO
@@ -250,6 +252,9 @@ static void on_disconnected(asmb_conn *c, const asmb_failure *f, void *arg)
     }
     s->state = S_GONE;
     g.gone++;
+    /* free it now: a failed connection's memory must not count as a held one's */
+    asmb_conn_free(c);
+    s->conn = NULL;
     if (g.phase == 5 && g.gone == g.started) uv_close((uv_handle_t *)&g.deadline, NULL);
 }
 
