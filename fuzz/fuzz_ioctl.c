@@ -1,5 +1,6 @@
-/* IOCTL response decode and the FSCTL_SRV_ENUMERATE_SNAPSHOTS output
- * (SRV_SNAPSHOT_ARRAY) with its @GMT tokens (src/wire/ioctl.c).
+/* IOCTL response decode, the FSCTL_SRV_ENUMERATE_SNAPSHOTS output
+ * (SRV_SNAPSHOT_ARRAY) with its @GMT tokens, and the VALIDATE_NEGOTIATE_INFO
+ * response (src/wire/ioctl.c).
  * Input: the whole SMB2 message; the input itself is also parsed as a raw
  * snapshot array (what the fuzzer reaches without building a header).
  * Properties: a token that parses formats back to itself; a time in years
@@ -14,6 +15,17 @@ static void check_token(const char *tok)
     char back[ASMB_GMT_TOKEN_LEN + 1];
     asmb__gmt_token_format(t, back);
     FZ_CHECK(strcmp(back, tok) == 0);
+}
+
+/* Exactly 24 bytes parse, and their fields are the bytes. */
+static void vneg(const uint8_t *p, size_t len)
+{
+    asmb_vneg v;
+    int rc = asmb__vneg_parse(p, len, &v);
+    FZ_CHECK((rc == 0) == (len == ASMB_VNEG_RESP_LEN));
+    if (rc) return;
+    FZ_CHECK(v.capabilities == asmb_le32(p) && v.dialect == asmb_le16(p + 22));
+    FZ_CHECK(memcmp(v.guid, p + 4, 16) == 0 && v.security_mode == asmb_le16(p + 20));
 }
 
 static void snapshots(const uint8_t *p, size_t len)
@@ -43,8 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (asmb__ioctl_decode(data, size, &out, &n) == 0) {
         FZ_SLICE(data, size, out, n);
         snapshots(out, n);
+        vneg(out, n);
     }
     snapshots(data, size);
+    vneg(data, size < ASMB_VNEG_RESP_LEN ? size : ASMB_VNEG_RESP_LEN);
 
     /* the token parser on the input's first bytes as a string */
     char tok[40];

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "asmb/asmb_sync.h"
-#include "deferred.h"
+#include "core/deferred.h"
 #include "mem.h"
 #include "ops/fileop.h"
 #include "ops/list_path.h"
@@ -267,17 +267,6 @@ ASMB_API int asmb_sync_get_security(asmb_sync *s, const char *share, const char 
     return 0;
 }
 
-ASMB_API void asmb_file_list_free(asmb_file_list *list) { asmb__file_list_free(list); }
-ASMB_API void asmb_file_info_clear(asmb_file_info *info)
-{
-    if (info) asmb__file_info_clear(info);
-}
-ASMB_API void asmb_security_free(asmb_security *sec)
-{
-    if (!sec) return;
-    asmb__free(sec->aces);
-    asmb__free(sec);
-}
 
 /* ---- shares and snapshots (src/ops/shares.c, src/ops/snapshots.c) ---- */
 
@@ -317,10 +306,4 @@ ASMB_API int asmb_sync_list_snapshots(asmb_sync *s, const char *share, const cha
     if (*out) return 0;
     set_code(err, ASMB_ENOMEM, "listing snapshots");
     return ASMB_ENOMEM;
-}
-
-ASMB_API void asmb_share_list_free(asmb_share_list *list) { asmb__share_list_free(list); }
-ASMB_API void asmb_snapshot_list_free(asmb_snapshot_list *list)
-{
-    asmb__snapshot_list_free(list);
 }

@@ -3,7 +3,7 @@
  * ASMB_TEST_HOST, ASMB_TEST_PORT, ASMB_TEST_USER, ASMB_TEST_PASS. */
 #ifndef ASMB_ITEST_H
 #define ASMB_ITEST_H
-#include <asmb/asmb.h>
+#include <asmb/asmb_uv.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -12,6 +12,10 @@
  *  - Results and failures passed to callbacks are owned by the deferred and valid
  *    during the callback (and while the caller holds a reference).
  *
+ * Transports: asmb_uv.h (a libuv loop; included by this header for source
+ * compatibility unless ASMB_NO_UV is defined) and asmb_fd.h (any poll-style
+ * loop; needs no libuv headers). The core of the library knows neither.
+ *
  * Building: `<uv.h>` needs POSIX declarations; compile with -D_GNU_SOURCE (or
  * _POSIX_C_SOURCE=200809L) under -std=c11. As in any libuv program, ignore
  * SIGPIPE (signal(SIGPIPE, SIG_IGN)): a peer that resets the connection while
@@ -22,7 +26,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <uv.h>
 
 #include "asmb_errno.h"
 
@@ -186,13 +189,8 @@ typedef struct asmb_handlers {
     void (*disconnected)(asmb_conn *conn, const asmb_failure *why, void *arg);
 } asmb_handlers;
 
-/** A new, unconnected connection on loop. cfg (NULL = defaults) and handlers
- * are copied; arg is passed to every handler. NULL on bad arguments (no loop,
- * an invalid config: unknown dialect, min_dialect > max_dialect, signing or
- * encryption out of range) or out of memory. The caller owns the result
- * until asmb_conn_free; use it from the loop's thread only. */
-ASMB_API asmb_conn *asmb_conn_new(uv_loop_t *loop, const asmb_config *cfg,
-                                  const asmb_handlers *handlers, void *arg);
+/* asmb_conn_new (a connection on a libuv loop) is in asmb_uv.h, included at
+ * the end of this header; asmb_fd_conn_new (any poll-style loop) in asmb_fd.h. */
 /** Resolves host (name, IPv4 or IPv6 literal; DNS through libuv), connects,
  * negotiates and authenticates; the outcome arrives through the handlers.
  * host is copied. Returns 0 or, at once (then nothing fires): ASMB_EINVAL (no
@@ -416,6 +414,14 @@ typedef struct asmb_file_list {
     size_t count;            ///< number of entries
     asmb_file_info *entries; ///< count entries, in the server's order
 } asmb_file_list;
+/** Frees a list that the caller took over (asmb_sync_list_path), its
+ * entries' strings included. NULL: nothing. Lists passed to callbacks belong
+ * to the deferred: never free those. */
+ASMB_API void asmb_file_list_free(asmb_file_list *list);
+/** Frees the strings of an asmb_file_info the caller owns (filled by
+ * asmb_sync_get_attributes or asmb_sync_retrieve), not the structure itself.
+ * NULL: nothing. */
+ASMB_API void asmb_file_info_clear(asmb_file_info *info);
 
 /** Seconds since 1970 (with fraction) from a FILETIME. Any thread. */
 ASMB_API double asmb_filetime_to_unix(uint64_t filetime);
@@ -546,6 +552,8 @@ typedef struct asmb_security {
     size_t nace;                 ///< number of ACEs in aces
     asmb_ace *aces;              ///< the DACL's entries, in order
 } asmb_security;
+/** Frees a descriptor the caller took over (asmb_sync_get_security). NULL: nothing. */
+ASMB_API void asmb_security_free(asmb_security *sec);
 
 /** Owner, group and DACL. Result: const asmb_security *. */
 ASMB_API int asmb_get_security(asmb_conn *conn, const char *share, const char *path,
@@ -568,6 +576,9 @@ typedef struct asmb_share_list {
     size_t count;            ///< number of shares
     asmb_share_info *shares; ///< count shares, in the server's order
 } asmb_share_list;
+/** Frees a list the caller took over (asmb_sync_list_shares), its strings
+ * included. NULL: nothing. */
+ASMB_API void asmb_share_list_free(asmb_share_list *list);
 
 /** Lists the server's shares: NetrShareEnum level 1 over `\\PIPE\srvsvc` on
  * IPC$ (MS-SRVS 3.1.4.8). Result: const asmb_share_list *. */
@@ -579,6 +590,8 @@ typedef struct asmb_snapshot_list {
     int64_t *times;     ///< Unix seconds, UTC, in the server's order (for asmb_opts.snapshot)
     char (*tokens)[25]; ///< the "@GMT-YYYY.MM.DD-HH.MM.SS" strings
 } asmb_snapshot_list;
+/** Frees a list the caller took over (asmb_sync_list_snapshots). NULL: nothing. */
+ASMB_API void asmb_snapshot_list_free(asmb_snapshot_list *list);
 
 /** The snapshots ("previous versions") of path (file or directory):
  * FSCTL_SRV_ENUMERATE_SNAPSHOTS. Where the share has no snapshot support the
@@ -619,5 +632,9 @@ ASMB_API const char *asmb_version(void);
 
 #ifdef __cplusplus
 }
+#endif
+/* Source compatibility: programs that include only asmb.h keep asmb_conn_new. */
+#ifndef ASMB_NO_UV
+#include "asmb_uv.h"
 #endif
 #endif

@@ -31,7 +31,17 @@
  */
 #ifndef ASMB_FD_H
 #define ASMB_FD_H
+/* No libuv headers for programs on their own loop (asmb.h would include
+ * asmb_uv.h); ASMB_NO_UV is set only around this include. */
+#ifndef ASMB_NO_UV
+#define ASMB_NO_UV
+#define ASMB_FD_SET_NO_UV
+#endif
 #include "asmb.h"
+#ifdef ASMB_FD_SET_NO_UV
+#undef ASMB_NO_UV
+#undef ASMB_FD_SET_NO_UV
+#endif
 
 #ifdef __cplusplus
 extern "C" {

@@ -98,19 +98,9 @@ ASMB_API int asmb_sync_list_shares(asmb_sync *s, const asmb_opts *opts, asmb_sha
 ASMB_API int asmb_sync_list_snapshots(asmb_sync *s, const char *share, const char *path,
                                       const asmb_opts *opts, asmb_snapshot_list **out,
                                       asmb_error *err);
-/** Frees a list from asmb_sync_list_shares, its strings included. NULL: nothing. */
-ASMB_API void asmb_share_list_free(asmb_share_list *list);
-/** Frees a list from asmb_sync_list_snapshots. NULL: nothing. */
-ASMB_API void asmb_snapshot_list_free(asmb_snapshot_list *list);
-
-/** Frees a list from asmb_sync_list_path, its entries' strings included.
- * NULL: nothing. */
-ASMB_API void asmb_file_list_free(asmb_file_list *list);
-/** Frees the strings of an asmb_file_info filled by asmb_sync_get_attributes
- * or asmb_sync_retrieve (not the structure itself). NULL: nothing. */
-ASMB_API void asmb_file_info_clear(asmb_file_info *info);
-/** Frees a descriptor from asmb_sync_get_security. NULL: nothing. */
-ASMB_API void asmb_security_free(asmb_security *sec);
+/* The free/clear functions of the result types (asmb_file_list_free,
+ * asmb_file_info_clear, asmb_security_free, asmb_share_list_free,
+ * asmb_snapshot_list_free) are in asmb.h, beside their types. */
 
 #ifdef __cplusplus
 }

@@ -49,8 +49,10 @@ static const uint8_t ntlm_version[8] = {10, 0, 0x61, 0x4a, 0, 0, 0, 0x0f};
 
 struct asmb_ntlm {
     asmb_crypto *c;
-    char *user, *password, *domain, *workstation;
+    char *user, *domain, *workstation;
+    uint8_t nt_hash[16]; /* the password itself is never kept */
     int anonymous;
+    int sent_mic;
     int have_cc, have_esk_param;
     uint8_t cc[8], esk_param[16];
     uint8_t *nego; /* our NEGOTIATE_MESSAGE, for the MIC */
@@ -94,10 +96,11 @@ asmb_ntlm *asmb__ntlm_new(asmb_crypto *c, const asmb_ntlm_params *p)
     n->c = c;
     n->anonymous = !p->user || !p->user[0];
     n->user = asmb__strdup(p->user ? p->user : "");
-    n->password = asmb__strdup(p->password ? p->password : "");
     n->domain = asmb__strdup(p->domain ? p->domain : "");
     n->workstation = asmb__strdup(p->workstation ? p->workstation : "");
-    if (!n->user || !n->password || !n->domain || !n->workstation) {
+    int rc = p->nt_hash ? (memcpy(n->nt_hash, p->nt_hash, 16), 0)
+                        : asmb__ntlm_hash(c, p->password ? p->password : "", n->nt_hash);
+    if (rc || !n->user || !n->domain || !n->workstation) {
         asmb__ntlm_free(n);
         return NULL;
     }
@@ -123,17 +126,11 @@ static void clear_keys(asmb_ntlm *n)
     OPENSSL_cleanse(n->sign_s2c, 16);
 }
 
-static void str_scrub_free(char *s)
-{
-    if (s) OPENSSL_cleanse(s, strlen(s));
-    asmb__free(s);
-}
-
 void asmb__ntlm_free(asmb_ntlm *n)
 {
     if (!n) return;
     clear_keys(n);
-    str_scrub_free(n->password);
+    OPENSSL_cleanse(n->nt_hash, 16);
     asmb__free(n->user);
     asmb__free(n->domain);
     asmb__free(n->workstation);
@@ -143,6 +140,8 @@ void asmb__ntlm_free(asmb_ntlm *n)
 }
 
 int asmb__ntlm_is_anonymous(const asmb_ntlm *n) { return n ? n->anonymous : 0; }
+
+int asmb__ntlm_sent_mic(const asmb_ntlm *n) { return n ? n->sent_mic : 0; }
 
 int asmb__ntlm_session_key(const asmb_ntlm *n, uint8_t key[16])
 {
@@ -225,24 +224,28 @@ static int parse_challenge(const uint8_t *msg, size_t len, ntlm_challenge *ch)
     return parse_target_info(ch);
 }
 
+int asmb__ntlm_hash(asmb_crypto *c, const char *password, uint8_t out[16])
+{
+    asmb_wr pw;
+    asmb_wr_init(&pw);
+    int rc = asmb_utf8_to_utf16le(&pw, password, strlen(password));
+    if (!rc) rc = asmb__md4(c, pw.data, pw.len, out);
+    wr_scrub(&pw);
+    return rc;
+}
+
 /* NTOWFv2 = HMAC_MD5(MD4(UTF16LE(Passwd)), UTF16LE(UPPER(User)) || UTF16LE(Domain))
  * (MS-NLMP 3.3.2). */
 static int ntowfv2(asmb_ntlm *n, uint8_t out[16])
 {
-    asmb_wr pw, id;
-    uint8_t nt_hash[16];
-    asmb_wr_init(&pw);
+    asmb_wr id;
     asmb_wr_init(&id);
-    int rc = asmb_utf8_to_utf16le(&pw, n->password, strlen(n->password));
-    if (!rc) rc = asmb_utf8_to_utf16le_upper(&id, n->user, strlen(n->user));
+    int rc = asmb_utf8_to_utf16le_upper(&id, n->user, strlen(n->user));
     if (!rc) rc = asmb_utf8_to_utf16le(&id, n->domain, strlen(n->domain));
-    if (!rc) rc = asmb__md4(n->c, pw.data, pw.len, nt_hash);
     if (!rc) {
         asmb_iov v = {id.data, id.len};
-        rc = asmb__hmac_md5(n->c, nt_hash, 16, &v, 1, out);
+        rc = asmb__hmac_md5(n->c, n->nt_hash, 16, &v, 1, out);
     }
-    OPENSSL_cleanse(nt_hash, sizeof nt_hash);
-    wr_scrub(&pw);
     asmb_wr_free(&id);
     return rc;
 }
@@ -454,6 +457,7 @@ int asmb__ntlm_authenticate(asmb_ntlm *n, const uint8_t *challenge, size_t len,
     size_t start = out->len;
     if (!rc) rc = write_auth(n, &a, out);
     if (!rc && a.mic) rc = add_mic(n, challenge, len, out, start);
+    n->sent_mic = !rc && a.mic;
     if (!rc && !n->anonymous) {
         n->have_key = 1;
         rc = derive_keys(n);

@@ -5,6 +5,7 @@
  * and takes its frames, through the functions at the end of this header. */
 #ifndef ASMB_CORE_CONN_H
 #define ASMB_CORE_CONN_H
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,7 +64,9 @@ struct asmb_req {
     int encrypted;   /* sent encrypted: the reply must be too */
     int interim;     /* STATUS_PENDING seen */
     int unsigned_ok; /* NEGOTIATE / first SESSION_SETUP legs */
+    int must_sign;   /* signed even on an unsigned session, and so must the reply be */
     uint64_t msg_id, async_id;
+    uint16_t interim_grant; /* an unsigned interim's credits, held until the final reply */
     uint64_t deadline; /* absolute ms on the engine clock; 0 = none */
     /* Writes the body (the header is written by the engine). */
     int (*encode)(asmb_req *r, asmb_wr *w);
@@ -97,6 +100,7 @@ struct asmb_tree {
     int state;
     asmb_tree_info info;
     asmb_tree_waiter *waiters;
+    int parked; /* connected, held back until the negotiation is validated */
 };
 
 /* What a transport provides; each is called by the engine. */
@@ -143,7 +147,8 @@ struct asmb_conn {
     int refs;      /* the caller, each live deferred, the transport */
     int user_gone; /* asmb_conn_free called: no handler fires */
     asmb_config cfg;        /* strings below are owned copies */
-    char *user, *pass, *domain, *workstation, *host, *my_name, *remote_name;
+    char *user, *domain, *workstation, *host, *my_name, *remote_name;
+    uint8_t nt_hash[16]; /* MD4 of the password (MS-NLMP 3.3.1); the password is not kept */
     asmb_handlers handlers;
     void *arg;
     asmb_crypto *crypto;
@@ -171,6 +176,7 @@ struct asmb_conn {
     uint64_t nonce_ctr;
     uint8_t nonce_salt[4];
     uint64_t phase_deadline; /* connect, then negotiate+auth; 0 once ready */
+    int vneg; /* VALIDATE_NEGOTIATE_INFO (validate.c): ASMB_VNEG_* */
 
     /* requests */
     uint64_t next_msg_id;
@@ -210,7 +216,7 @@ struct asmb_conn {
 
     /* The thread that drives the connection, bound by asmb_conn_connect
      * (debug builds check every public call against it). */
-    uv_thread_t owner;
+    pthread_t owner;
     int has_owner;
 };
 
@@ -276,11 +282,18 @@ uint64_t asmb__eng_deadline(const asmb_conn *c); /* 0 = none */
 void asmb__eng_output(asmb_conn *c, asmb_frame *f); /* internal: queue a frame */
 
 /* ---- session (session.c) ---- */
+#define ASMB_NDIALECTS 5
+/* The dialects, capabilities and security mode our NEGOTIATE offers; returns
+ * how many dialects. */
+int asmb__neg_offer(const asmb_conn *c, uint16_t dialects[ASMB_NDIALECTS], uint32_t *caps,
+                    uint16_t *security_mode);
+/* 1 once the session has a key (not guest, not anonymous). */
+int asmb__session_keyed(const asmb_conn *c);
 int asmb__session_start(asmb_conn *c); /* send NEGOTIATE */
 int asmb__session_logoff(asmb_conn *c); /* on close */
 /* Every outgoing message passes here: preauth hash, then either *encrypt is
  * set (the caller seals it) or it is signed when due. */
-int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len, int *encrypt);
+int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len, int must_sign, int *encrypt);
 /* Checks an incoming message: signature, or that it came encrypted when it
  * must; ASMB_ESIGNATURE / ASMB_EPROTO. */
 int asmb__session_verify(asmb_conn *c, const asmb_smb2_hdr *h, const uint8_t *msg, size_t len,
@@ -304,7 +317,15 @@ int asmb__enc_seal(asmb_conn *c, uint8_t *t, size_t msg_len);
 /* p: a transform frame; decrypts in place, *msg points inside p. */
 int asmb__enc_open(asmb_conn *c, uint8_t *p, size_t len, uint8_t **msg, size_t *msg_len);
 
+/* ---- secure dialect negotiation (validate.c, MS-SMB2 3.2.5.5) ---- */
+enum { ASMB_VNEG_NONE, ASMB_VNEG_SENT, ASMB_VNEG_DONE };
+/* After a successful TREE_CONNECT: 1 when t must wait (parked) until
+ * FSCTL_VALIDATE_NEGOTIATE_INFO has answered, 0 when it may be used now. */
+int asmb__vneg_hold(asmb_conn *c, asmb_tree *t);
+
 /* ---- trees (tree.c) ---- */
+/* Parked trees: connected and their waiters told (f NULL), or failed with f. */
+void asmb__trees_unpark(asmb_conn *c, const asmb_failure *f);
 asmb_tree *asmb__tree_find(asmb_conn *c, const char *share);
 /* Calls cb once the tree is connected or failed: at once when it is already
  * connected, so the caller must not touch its state after this call. The

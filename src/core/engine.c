@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../log.h"
+#include "log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
 #include "conn.h"
@@ -233,7 +233,11 @@ static int send_one(asmb_conn *c, asmb_req *head)
         /* SMB 2.0.2 has no multi-credit requests: CreditCharge stays 0 (3.2.4.1.5). */
         h.credit_charge = c->info.dialect > ASMB_SMB2_02 ? r->credit_charge : 0;
         h.command = r->command;
-        h.credits = i == 0 ? credit_request(c, chain_charge(head)) : r->credit_charge;
+        /* A one-off request that must be signed asks for no more than it
+         * uses: its reply's grant is the one a credit-shaping middlebox (our
+         * fault proxy too) can't rewrite; ordinary replies top the window up. */
+        h.credits = i == 0 && !r->must_sign ? credit_request(c, chain_charge(head))
+                                            : r->credit_charge;
         h.flags = i ? SMB2_FLAGS_RELATED_OPERATIONS : 0;
         h.next_command = i + 1 < n ? (uint32_t)(start[i + 1] - start[i]) : 0;
         h.msg_id = id;
@@ -243,7 +247,8 @@ static int send_one(asmb_conn *c, asmb_req *head)
         r->msg_id = id;
         id += r->credit_charge ? r->credit_charge : 1;
         int enc = 0;
-        rc = asmb__session_outgoing(c, w.data + start[i], start[i + 1] - start[i], &enc);
+        rc = asmb__session_outgoing(c, w.data + start[i], start[i + 1] - start[i], r->must_sign,
+                                    &enc);
         encrypt |= enc;
         asmb__log_hdr(c, "send", &h, enc);
     }
@@ -372,7 +377,7 @@ static void send_cancel(asmb_conn *c, asmb_req *r)
     }
     asmb__hdr_encode(w.data + PREFIX, &h);
     int encrypt = 0;
-    if (asmb__session_outgoing(c, w.data + PREFIX, w.len - PREFIX, &encrypt) ||
+    if (asmb__session_outgoing(c, w.data + PREFIX, w.len - PREFIX, 0, &encrypt) ||
         emit(c, &w, encrypt))
         goto fail;
     return;
@@ -413,6 +418,16 @@ void asmb__req_cancel(asmb_req *r)
 
 /* ---- input ---- */
 
+/* An interim reply (STATUS_PENDING) may come unsigned (MS-SMB2 3.3.4.2); a
+ * signed one is checked, and on an encrypted request it must be encrypted
+ * (checked by the caller) like the final reply. */
+static int interim_verify(asmb_conn *c, const asmb_smb2_hdr *h, const uint8_t *msg, size_t len,
+                          int encrypted)
+{
+    if (encrypted || !(h->flags & SMB2_FLAGS_SIGNED) || !asmb__session_keyed(c)) return 0;
+    return asmb__session_verify(c, h, msg, len, 0);
+}
+
 static int handle_message(asmb_conn *c, const uint8_t *msg, size_t len, int encrypted)
 {
     asmb_smb2_hdr h;
@@ -440,22 +455,35 @@ static int handle_message(asmb_conn *c, const uint8_t *msg, size_t len, int encr
                         (unsigned long long)h.session_id, h.command);
         return -1;
     }
-    /* Every reply, interim and error ones included, grants credits (3.2.5.1.4). */
-    uint32_t granted = c->credits + h.credits;
+    int interim = (h.flags & SMB2_FLAGS_ASYNC_COMMAND) && h.status == ASMB_STATUS_PENDING;
+    int rc = r->encrypted && !encrypted ? ASMB_EPROTO
+             : interim                 ? interim_verify(c, &h, msg, len, encrypted)
+                                       : asmb__session_verify(c, &h, msg, len, encrypted);
+    if (!rc && r->must_sign && !encrypted && !(h.flags & SMB2_FLAGS_SIGNED)) rc = ASMB_ESIGNATURE;
+    if (rc) {
+        asmb__conn_fail(c, rc, 0, "%s in the %sreply to command %u",
+                        rc == ASMB_ESIGNATURE ? "bad signature" : "unsigned or unencrypted message",
+                        interim ? "interim " : "", h.command);
+        return -1;
+    }
+    /* Every reply, interim and error ones included, grants credits
+     * (3.2.5.1.4). An interim that nothing authenticated (unsigned ones are
+     * allowed) is believed only when the verified final reply confirms it
+     * (async, same AsyncId), and for no more than its request charged. */
+    uint32_t grant = h.credits;
+    if (interim && !encrypted && !(h.flags & SMB2_FLAGS_SIGNED) && asmb__session_keyed(c)) {
+        r->interim_grant = (uint16_t)(grant < r->credit_charge ? grant : r->credit_charge);
+        grant = 0;
+    } else if (!interim && r->interim_grant && (h.flags & SMB2_FLAGS_ASYNC_COMMAND) &&
+               h.async_id == r->async_id) {
+        grant += r->interim_grant;
+    }
+    uint32_t granted = c->credits + grant;
     c->credits = granted > 0xFFFFu * 4 ? 0xFFFFu * 4 : granted;
-    if ((h.flags & SMB2_FLAGS_ASYNC_COMMAND) && h.status == ASMB_STATUS_PENDING) {
+    if (interim) {
         r->interim = 1; /* 3.2.5.1.5: the final reply follows with this AsyncId */
         r->async_id = h.async_id;
         return 0;
-    }
-    int rc = r->encrypted && !encrypted ? ASMB_EPROTO
-                                        : asmb__session_verify(c, &h, msg, len, encrypted);
-    if (rc) {
-        asmb__conn_fail(c, rc, 0, "%s in the reply to command %u",
-                        rc == ASMB_ESIGNATURE ? "bad signature"
-                                              : "unsigned or unencrypted message",
-                        h.command);
-        return -1;
     }
     pending_del(c, r);
     c->inflight -= r->credit_charge <= c->inflight ? r->credit_charge : c->inflight;

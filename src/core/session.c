@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../auth/spnego.h"
-#include "../log.h"
+#include "log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
 #include "conn.h"
@@ -44,21 +44,28 @@ static void auth_req_fail(asmb_req *r, int code)
 
 /* ---- NEGOTIATE ---- */
 
-static int negotiate_encode(asmb_req *r, asmb_wr *w)
+/* What our NEGOTIATE offers; VALIDATE_NEGOTIATE_INFO repeats it exactly. */
+int asmb__neg_offer(const asmb_conn *c, uint16_t dialects[ASMB_NDIALECTS], uint32_t *caps,
+                    uint16_t *security_mode)
 {
-    asmb_conn *c = r->conn;
-    uint16_t dialects[ASMB_ARRAY_LEN(all_dialects)];
     int n = 0;
     for (size_t i = 0; i < ASMB_ARRAY_LEN(all_dialects); i++)
         if (all_dialects[i] >= c->cfg.min_dialect && all_dialects[i] <= c->cfg.max_dialect)
             dialects[n++] = all_dialects[i];
+    *security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED |
+                     (c->cfg.signing == ASMB_REQUIRED ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0);
+    *caps = (c->cfg.max_dialect >= ASMB_SMB2_10 ? SMB2_GLOBAL_CAP_LARGE_MTU : 0) |
+            (c->cfg.max_dialect >= ASMB_SMB3_00 ? SMB2_GLOBAL_CAP_ENCRYPTION : 0);
+    return n;
+}
+
+static int negotiate_encode(asmb_req *r, asmb_wr *w)
+{
+    asmb_conn *c = r->conn;
+    uint16_t dialects[ASMB_NDIALECTS];
     asmb_negotiate_req q = {0};
     q.dialects = dialects;
-    q.ndialects = n;
-    q.security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED |
-                      (c->cfg.signing == ASMB_REQUIRED ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0);
-    q.capabilities = (c->cfg.max_dialect >= ASMB_SMB2_10 ? SMB2_GLOBAL_CAP_LARGE_MTU : 0) |
-                     (c->cfg.max_dialect >= ASMB_SMB3_00 ? SMB2_GLOBAL_CAP_ENCRYPTION : 0);
+    q.ndialects = asmb__neg_offer(c, dialects, &q.capabilities, &q.security_mode);
     uint16_t ciphers[4];
     q.ciphers = ciphers;
     q.nciphers = cipher_list(c, ciphers);
@@ -143,7 +150,7 @@ static void negotiate_reply(asmb_req *r, const asmb_reply *rep)
     c->server_caps = n.capabilities;
     c->state = ASMB_ST_SESSION;
 
-    asmb_ntlm_params p = {c->user, c->pass, c->domain, c->workstation, NULL, NULL};
+    asmb_ntlm_params p = {c->user, NULL, c->domain, c->workstation, NULL, NULL, c->nt_hash};
     c->ntlm = asmb__ntlm_new(c->crypto, &p);
     asmb_wr tok, blob;
     asmb_wr_init(&tok);
@@ -288,61 +295,134 @@ static int derive_keys(asmb_conn *c)
     return 0;
 }
 
+/* The session flags of the final reply against what the caller allows. A
+ * guest or null flag is not covered by anything a man in the middle can't
+ * forge below 3.1.1, and even there the client would skip the check that
+ * catches it: so a guest session for a user who gave credentials is refused
+ * unless the caller opted in (as Windows' AllowInsecureGuestAuth = 0). */
+static int check_session_kind(asmb_conn *c, int keyless, int server_wants_enc)
+{
+    if (keyless && c->user[0] && !c->cfg.allow_guest_fallback) {
+        asmb__conn_fail(c, ASMB_EAUTH, 0, "the server offered a %s session to user '%s', which "
+                        "can't be signed or encrypted (a man in the middle can do that too); "
+                        "refused (set allow_guest_fallback to accept it)",
+                        c->info.is_guest ? "guest" : "null", c->user);
+        return -1;
+    }
+    if ((server_wants_enc || c->cfg.encryption == ASMB_REQUIRED) && (keyless || !c->cipher)) {
+        auth_fail(c, ASMB_EAUTH, 0, !keyless ? "the server requires encryption but chose no cipher"
+                                             : "encryption required, but a guest or anonymous "
+                                               "session cannot encrypt");
+        return -1;
+    }
+    if (c->cfg.signing == ASMB_REQUIRED && keyless) {
+        auth_fail(c, ASMB_EAUTH, 0, "signing required but the server gave a guest or anonymous "
+                                    "session, which cannot sign");
+        return -1;
+    }
+    return 0;
+}
+
+/* The final response is signed with the new key (MS-SMB2 3.3.5.5.3). In
+ * 3.1.1 that signature binds the preauth hash; on every 3.x dialect it
+ * covers SessionFlags, so it is required whenever the session will sign, and
+ * checked whenever it is there and we hold a key (a flipped guest flag on a
+ * reply the server signed fails here). */
+static int check_final_signature(asmb_conn *c, const asmb_reply *rep, int keyless)
+{
+    int signed_ = !!(rep->hdr->flags & SMB2_FLAGS_SIGNED);
+    int will_sign = c->cfg.signing != ASMB_OFF ||
+                    (c->server_security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED);
+    int required = !keyless && (c->info.dialect == ASMB_SMB3_11 ||
+                                (c->info.dialect >= ASMB_SMB3_00 && will_sign));
+    if (!signed_ && !required) return 0;
+    if (!signed_) {
+        auth_fail(c, ASMB_ESIGNATURE, 0, "the final SESSION_SETUP response is not signed");
+        return -1;
+    }
+    if (asmb__smb2_verify(c->crypto, c->sign_algo, c->signing_key,
+                          &(asmb_iov){rep->msg, rep->len}, 1)) {
+        auth_fail(c, ASMB_ESIGNATURE, 0, "bad signature on the final SESSION_SETUP response");
+        return -1;
+    }
+    return 0;
+}
+
+/* The server's mechListMIC proves the mechanism list was not tampered with
+ * (RFC 4178 5). When our AUTHENTICATE carried a MIC the server must send one
+ * (MS-SPNG 3.3.5.1; Samba and Windows do); without it, stripping it would
+ * go unnoticed. */
+static int check_mechlist_mic(asmb_conn *c, const uint8_t *blob, size_t blen)
+{
+    asmb_spnego_resp sp;
+    memset(&sp, 0, sizeof sp);
+    if (blen && asmb__spnego_parse_resp(blob, blen, &sp)) {
+        auth_fail(c, ASMB_EPROTO, 0, "malformed SPNEGO in the final SESSION_SETUP response");
+        return -1;
+    }
+    if (!sp.mic) {
+        if (!asmb__ntlm_sent_mic(c->ntlm)) return 0;
+        auth_fail(c, ASMB_ESIGNATURE, 0, "the server's SPNEGO mechListMIC is missing");
+        return -1;
+    }
+    size_t ml;
+    const uint8_t *mechlist = asmb__spnego_mechlist(&ml);
+    if (sp.mic_len != 16 || asmb__ntlm_verify(c->ntlm, 0, mechlist, ml, sp.mic)) {
+        auth_fail(c, ASMB_ESIGNATURE, 0, "bad SPNEGO mechListMIC from the server");
+        return -1;
+    }
+    return 0;
+}
+
+/* Keys, checks of the final reply, then signing and encryption. */
+static int session_keys(asmb_conn *c, const asmb_reply *rep, int keyless, int server_wants,
+                        const uint8_t *blob, size_t blen)
+{
+    int have_key = !asmb__ntlm_is_anonymous(c->ntlm);
+    int rc = have_key ? derive_keys(c) : 0;
+    if (rc) {
+        auth_fail(c, rc, 0, "session key derivation failed");
+        return -1;
+    }
+    if (have_key && check_final_signature(c, rep, keyless)) return -1;
+    if (keyless) return 0; /* (opted in) the server holds no key: nothing more to prove */
+    if (check_mechlist_mic(c, blob, blen)) return -1;
+    c->sign = c->cfg.signing != ASMB_OFF ||
+              (c->server_security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED);
+    if (c->cipher && (rc = asmb__enc_setup(c)) != 0) {
+        auth_fail(c, rc, 0, "setting up encryption failed");
+        return -1;
+    }
+    c->encrypt_all = c->cipher && (server_wants || c->cfg.encryption != ASMB_OFF);
+    return 0;
+}
+
+/* A protection asked for "if supported" and not obtained is not an error,
+ * but it must not pass silently: a downgrade to 2.x loses encryption. */
+static void warn_unmet(asmb_conn *c)
+{
+    if (c->cfg.signing == ASMB_IF_SUPPORTED && !c->sign)
+        ASMB_LOG(c, ASMB_LOG_WARN, "signing was asked for if supported, but the session is "
+                                   "not signed (%s session)",
+                 c->info.is_guest ? "guest" : c->info.is_anonymous ? "anonymous" : "unkeyed");
+    if (c->cfg.encryption == ASMB_IF_SUPPORTED && !c->encrypt_all)
+        ASMB_LOG(c, ASMB_LOG_WARN, "encryption was asked for if supported, but the session is "
+                                   "not encrypted (dialect %s%s); min_dialect SMB3_11 or "
+                                   "encryption required prevent this",
+                 asmb_dialect_name(c->info.dialect), c->cipher ? "" : ", no cipher");
+}
+
 /* Final reply: STATUS_SUCCESS. */
 static void ss_done(asmb_conn *c, const asmb_reply *rep, uint16_t flags, const uint8_t *blob,
                     size_t blen)
 {
     c->info.is_guest = !!(flags & SMB2_SESSION_FLAG_IS_GUEST);
     c->info.is_anonymous = !!(flags & SMB2_SESSION_FLAG_IS_NULL) || asmb__ntlm_is_anonymous(c->ntlm);
-    int keyed = !c->info.is_guest && !c->info.is_anonymous;
+    int keyless = c->info.is_guest || c->info.is_anonymous;
     int server_wants = !!(flags & SMB2_SESSION_FLAG_ENCRYPT_DATA);
-    if ((server_wants || c->cfg.encryption == ASMB_REQUIRED) && (!keyed || !c->cipher)) {
-        auth_fail(c, ASMB_EAUTH, 0, keyed ? "the server requires encryption but chose no cipher"
-                                          : "encryption required, but a guest or anonymous "
-                                            "session cannot encrypt");
+    if (check_session_kind(c, keyless, server_wants) ||
+        session_keys(c, rep, keyless, server_wants, blob, blen))
         return;
-    }
-    if (c->cfg.signing == ASMB_REQUIRED && !keyed) {
-        auth_fail(c, ASMB_EAUTH, 0, "signing required but the server gave a guest or anonymous "
-                                    "session, which cannot sign");
-        return;
-    }
-    if (keyed) {
-        int rc = derive_keys(c);
-        if (rc) {
-            auth_fail(c, rc, 0, "session key derivation failed");
-            return;
-        }
-        /* The final response is signed with the new key; in 3.1.1 that
-         * signature is what binds the preauth hash (3.2.5.3.1). */
-        int signed_ = !!(rep->hdr->flags & SMB2_FLAGS_SIGNED);
-        if ((signed_ || c->info.dialect == ASMB_SMB3_11) &&
-            asmb__smb2_verify(c->crypto, c->sign_algo, c->signing_key,
-                              &(asmb_iov){rep->msg, rep->len}, 1)) {
-            auth_fail(c, ASMB_ESIGNATURE, 0, "bad signature on the final SESSION_SETUP response");
-            return;
-        }
-        /* The server's mechListMIC, when sent, proves the mechanism list
-         * was not tampered with (RFC 4178 5). */
-        asmb_spnego_resp sp;
-        if (blen && asmb__spnego_parse_resp(blob, blen, &sp)) {
-            auth_fail(c, ASMB_EPROTO, 0, "malformed SPNEGO in the final SESSION_SETUP response");
-            return;
-        }
-        size_t ml;
-        const uint8_t *mechlist = asmb__spnego_mechlist(&ml);
-        if (blen && sp.mic && (sp.mic_len != 16 || asmb__ntlm_verify(c->ntlm, 0, mechlist, ml, sp.mic))) {
-            auth_fail(c, ASMB_ESIGNATURE, 0, "bad SPNEGO mechListMIC from the server");
-            return;
-        }
-        c->sign = c->cfg.signing != ASMB_OFF ||
-                  (c->server_security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED);
-        if (c->cipher && (rc = asmb__enc_setup(c)) != 0) {
-            auth_fail(c, rc, 0, "setting up encryption failed");
-            return;
-        }
-        c->encrypt_all = c->cipher && (server_wants || c->cfg.encryption != ASMB_OFF);
-    }
     c->info.cipher = c->encrypt_all ? c->cipher : ASMB_CIPHER_NONE;
     c->info.signing = c->sign;
     c->info.signing_algorithm = c->sign ? c->sign_algo : ASMB_SIGN_NONE;
@@ -354,6 +434,7 @@ static void ss_done(asmb_conn *c, const asmb_reply *rep, uint16_t flags, const u
              c->info.is_anonymous ? " anonymously" : c->info.is_guest ? " as guest" : "",
              asmb_dialect_name(c->info.dialect), asmb_signing_name(c->info.signing_algorithm),
              asmb_cipher_name(c->info.cipher));
+    warn_unmet(c);
     asmb__conn_post(c, &c->ev_auth_ok);
 }
 
@@ -425,7 +506,9 @@ static int has_key(const asmb_conn *c)
     return c->state >= ASMB_ST_READY && !c->info.is_guest && !c->info.is_anonymous;
 }
 
-int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len, int *encrypt)
+int asmb__session_keyed(const asmb_conn *c) { return has_key(c); }
+
+int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len, int must_sign, int *encrypt)
 {
     uint16_t cmd = asmb_le16(msg + 12);
     *encrypt = 0;
@@ -439,7 +522,8 @@ int asmb__session_outgoing(asmb_conn *c, uint8_t *msg, size_t len, int *encrypt)
         return 0;
     }
     /* 3.1.1 TREE_CONNECT is always signed when not encrypted (3.2.4.1.1). */
-    int sign = c->sign || (cmd == SMB2_TREE_CONNECT && c->info.dialect == ASMB_SMB3_11 && has_key(c));
+    int sign = c->sign || must_sign ||
+               (cmd == SMB2_TREE_CONNECT && c->info.dialect == ASMB_SMB3_11 && has_key(c));
     if (!sign || !has_key(c)) return 0;
     asmb_st32(msg + 16, asmb_le32(msg + 16) | SMB2_FLAGS_SIGNED);
     return asmb__smb2_sign(c->crypto, c->sign_algo, c->signing_key, msg,
@@ -451,8 +535,7 @@ int asmb__session_verify(asmb_conn *c, const asmb_smb2_hdr *h, const uint8_t *ms
 {
     if (!has_key(c)) return 0; /* nothing to check with; session setup checks its own */
     if (encrypted) return 0;   /* the AEAD tag authenticated it */
-    if (c->encrypt_all && !(h->flags & SMB2_FLAGS_ASYNC_COMMAND && h->status == ASMB_STATUS_PENDING))
-        return ASMB_EPROTO; /* an encrypted session takes no plain replies (3.2.5.1.1.1) */
+    if (c->encrypt_all) return ASMB_EPROTO; /* no plain replies, interims included (3.2.5.1.1.1) */
     if (h->flags & SMB2_FLAGS_SIGNED)
         return asmb__smb2_verify(c->crypto, c->sign_algo, c->signing_key, &(asmb_iov){msg, len}, 1);
     /* A signed session requires signed replies (3.2.5.1.3). */

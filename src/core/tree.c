@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../log.h"
+#include "log.h"
 #include "../mem.h"
 #include "../ntstatus.h"
 #include "conn.h"
@@ -109,7 +109,6 @@ static void tcon_reply(asmb_req *r, const asmb_reply *rep)
         asmb__failure_set(&fb, ASMB_ENOTSUP, 0, "share '%s' requires encryption, which this "
                           "session cannot do (no cipher, or a guest session)", t->name);
     } else {
-        t->state = ASMB_TREE_CONNECTED;
         t->info.tree_id = rep->hdr->tree_id;
         t->info.share_type = tr.share_type;
         t->info.share_flags = tr.share_flags;
@@ -117,12 +116,36 @@ static void tcon_reply(asmb_req *r, const asmb_reply *rep)
         t->info.maximal_access = tr.maximal_access;
         ASMB_LOG(c, ASMB_LOG_DEBUG, "share '%s' connected: tree 0x%x, flags 0x%x", t->name,
                  (unsigned)t->info.tree_id, (unsigned)tr.share_flags);
+        if (asmb__vneg_hold(c, t)) return; /* validate.c unparks it */
+        t->state = ASMB_TREE_CONNECTED;
         tree_notify(c, t, NULL);
         return;
     }
     tree_unlink(c, t);
     tree_notify(c, t, &fb.f);
     tree_free(t);
+}
+
+void asmb__trees_unpark(asmb_conn *c, const asmb_failure *f)
+{
+    asmb_tree **p = &c->trees;
+    while (*p) {
+        asmb_tree *t = *p;
+        if (!t->parked) {
+            p = &t->next;
+            continue;
+        }
+        t->parked = 0;
+        if (!f) {
+            t->state = ASMB_TREE_CONNECTED;
+            p = &t->next;
+            tree_notify(c, t, NULL); /* may add trees at the head: p stays valid */
+            continue;
+        }
+        *p = t->next;
+        tree_notify(c, t, f);
+        tree_free(t);
+    }
 }
 
 static void tcon_fail(asmb_req *r, int code)

@@ -73,6 +73,9 @@ static void tcp_closed(uv_handle_t *h)
     uvt *t = h->data;
     t->tcp_inited = 0;
     t->socket_closed = 1;
+    /* The grace period is over once the socket is: an armed timer would keep
+     * the caller's uv_run going for nothing. */
+    if (t->shutting) uv_timer_stop(&t->timer);
     maybe_finish(t);
 }
 
@@ -382,4 +385,16 @@ int asmb__uv_attach(asmb_conn *c, uv_loop_t *loop)
     asmb__conn_ref(c);
     set_time(t);
     return 0;
+}
+
+ASMB_API asmb_conn *asmb_conn_new(uv_loop_t *loop, const asmb_config *cfg,
+                                  const asmb_handlers *handlers, void *arg)
+{
+    if (!loop) return NULL;
+    asmb_conn *c = asmb__conn_create(cfg, handlers, arg);
+    if (c && asmb__uv_attach(c, loop)) {
+        asmb__conn_destroy(c);
+        return NULL;
+    }
+    return c;
 }

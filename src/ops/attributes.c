@@ -137,6 +137,13 @@ static void sec_reply(asmb_req *r, const asmb_reply *rep)
     asmb__fop_complete(f);
 }
 
+ASMB_API void asmb_security_free(asmb_security *sec)
+{
+    if (!sec) return;
+    asmb__free(sec->aces);
+    asmb__free(sec);
+}
+
 static void sec_free(void *p) { asmb_security_free(p); }
 
 static void *sec_result(asmb_fop *f, void (**free_fn)(void *))

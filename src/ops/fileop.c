@@ -737,3 +737,8 @@ int asmb__compound_op(asmb_conn *c, size_t size, const char *share, const char *
     f->cleanup = cleanup;
     return asmb__fop_launch(f, out);
 }
+
+ASMB_API void asmb_file_info_clear(asmb_file_info *info)
+{
+    if (info) asmb__file_info_clear(info);
+}

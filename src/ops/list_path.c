@@ -164,3 +164,5 @@ ASMB_API int asmb_list_path(asmb_conn *c, const char *share, const char *path, u
     if (rc) return rc;
     return asmb__fop_launch(&op->f, out);
 }
+
+ASMB_API void asmb_file_list_free(asmb_file_list *list) { asmb__file_list_free(list); }

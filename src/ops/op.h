@@ -2,7 +2,7 @@
 #ifndef ASMB_OPS_OP_H
 #define ASMB_OPS_OP_H
 #include "../core/conn.h"
-#include "../deferred.h"
+#include "../core/deferred.h"
 
 /* Fails d for a server status: "STATUS_NAME: <what>". */
 void asmb__op_fail_status(asmb_deferred *d, uint32_t status, const char *what);

@@ -401,3 +401,5 @@ ASMB_API int asmb_list_shares(asmb_conn *c, const asmb_opts *opts, asmb_deferred
     f->cleanup = cleanup;
     return asmb__fop_launch(f, out);
 }
+
+ASMB_API void asmb_share_list_free(asmb_share_list *list) { asmb__share_list_free(list); }

@@ -145,3 +145,8 @@ ASMB_API int asmb_list_snapshots(asmb_conn *c, const char *share, const char *pa
                            SMB2_FILE_READ_DATA | SMB2_FILE_READ_ATTRIBUTES | SMB2_SYNCHRONIZE,
                            SMB2_FILE_OPEN, 0, opened, make_result, cleanup, &o, out);
 }
+
+ASMB_API void asmb_snapshot_list_free(asmb_snapshot_list *list)
+{
+    asmb__snapshot_list_free(list);
+}

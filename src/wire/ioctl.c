@@ -48,6 +48,27 @@ int asmb__ioctl_decode(const uint8_t *msg, size_t len, const uint8_t **out, size
     return 0;
 }
 
+int asmb__vneg_request(asmb_wr *w, const asmb_vneg *v, const uint16_t *dialects, int ndialects)
+{
+    if (ndialects < 1 || ndialects > 0xFFFF) return ASMB_EINVAL;
+    asmb_wr_u32(w, v->capabilities);
+    asmb_wr_bytes(w, v->guid, 16);
+    asmb_wr_u16(w, v->security_mode);
+    asmb_wr_u16(w, (uint16_t)ndialects);
+    for (int i = 0; i < ndialects; i++) asmb_wr_u16(w, dialects[i]);
+    return w->err ? ASMB_ENOMEM : 0;
+}
+
+int asmb__vneg_parse(const uint8_t *p, size_t len, asmb_vneg *out)
+{
+    if (len != ASMB_VNEG_RESP_LEN) return ASMB_EPROTO;
+    out->capabilities = asmb_le32(p);
+    memcpy(out->guid, p + 4, 16);
+    out->security_mode = asmb_le16(p + 20);
+    out->dialect = asmb_le16(p + 22);
+    return 0;
+}
+
 /* ---- @GMT tokens: proleptic Gregorian calendar, days-from-civil arithmetic
  * (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms"). ---- */
 

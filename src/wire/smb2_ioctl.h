@@ -26,6 +26,20 @@ int asmb__ioctl_encode(asmb_wr *w, asmb_fid fid, uint32_t ctl_code, const void *
  * transceive answered STATUS_BUFFER_OVERFLOW carries valid partial output). */
 int asmb__ioctl_decode(const uint8_t *msg, size_t len, const uint8_t **out, size_t *out_len);
 
+/* ---- VALIDATE_NEGOTIATE_INFO (2.2.31.4 request, 2.2.32.6 response) ---- */
+typedef struct asmb_vneg {
+    uint32_t capabilities;
+    uint8_t guid[16];
+    uint16_t security_mode;
+    uint16_t dialect; /* response only */
+} asmb_vneg;
+/* The request's input buffer (appended to w): what the client sent in its
+ * NEGOTIATE, dialects included. */
+int asmb__vneg_request(asmb_wr *w, const asmb_vneg *v, const uint16_t *dialects, int ndialects);
+/* The response's output buffer: exactly 24 bytes (ASMB_EPROTO otherwise). */
+int asmb__vneg_parse(const uint8_t *p, size_t len, asmb_vneg *out);
+#define ASMB_VNEG_RESP_LEN 24
+
 /* ---- SRV_SNAPSHOT_ARRAY (2.2.32.2) ---- */
 #define ASMB_GMT_TOKEN_LEN 24 /* "@GMT-YYYY.MM.DD-HH.MM.SS" */
 typedef struct asmb_snapshot {

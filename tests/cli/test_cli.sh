@@ -219,7 +219,7 @@ if have_python; then
   python3 - "$W/multi.json" "$W/msrc" >"$W/err" 2>&1 <<'EOF2'
 import json, os, sys
 res = json.load(open(sys.argv[1]))
-keys = {"share", "path", "local", "ok", "bytes", "seconds", "error"}
+keys = {"share", "path", "local", "ok", "skipped", "bytes", "seconds", "error"}
 assert all(set(r) == keys for r in res), res
 ok = [r for r in res if r["ok"]]
 assert [r["path"] for r in ok] == ["multi/m%d.dat" % i for i in range(1, 8)], ok
@@ -229,6 +229,7 @@ for r in ok:
     assert r["error"] is None and r["share"] == "share" and r["local"].endswith("/" + name)
 bad = [r for r in res if not r["ok"]]
 assert len(bad) == 1 and bad[0]["path"] == "multi/nope*" and bad[0]["local"] is None, bad
+assert not any(r["skipped"] for r in res), res
 assert "no files match" in bad[0]["error"], bad
 EOF2
   # shellcheck disable=SC2034  # read by the eval below
@@ -283,7 +284,8 @@ a --debug ls "$URL/multi"
 check "--debug: 'asmb: debug:' lines on stderr, the negotiated dialect, stdout unchanged" \
   eval 'rc_is 0 && grep -q "^asmb: debug: " "$W/err" && grep -qE "^asmb: debug: negotiated SMB3_11, signing [A-Z0-9-]+" "$W/err" && cmp -s "$W/plain.out" "$W/out"'
 check "--debug: every stderr line is a log line" eval '! grep -vqE "^asmb: (error|warn|info|debug): " "$W/err"'
-a --debug=trace get -j 2 "$URL/multi/m1.dat" "$URL/multi/m2.dat" "$W/mnone"
+mkdir -p "$W/mtrace"   # a new folder: existing files are not replaced without --overwrite
+a --debug=trace get -j 2 "$URL/multi/m1.dat" "$URL/multi/m2.dat" "$W/mtrace"
 check "--debug=trace with a multi-file get: works, nothing on stdout" \
   eval 'rc_is 0 && grep -q "^asmb: debug: " "$W/err" && [ ! -s "$W/out" ]'
 a --debug=loud ls "$URL"

@@ -87,6 +87,11 @@ struct faultsrv {
     int nconn, nframes, hits;
     unsigned window;          /* fs_credit_window; 0: grants pass unchanged */
     struct {
+        unsigned char *from, *to;
+        size_t len;
+    } repl[FS_REPLACE_MAX];   /* fs_replace */
+    size_t nrepl;
+    struct {
         int conn;
         fs_frame_info fi;
     } log[FS_LOG_MAX];
@@ -514,6 +519,20 @@ static void proxy_edit(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len, f
 static void basic_action(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len, fs_action a,
                          size_t arg);
 
+/* fs_replace's substitutions in a reply's payload p[0..n); under fs->mu. */
+static void replace_bytes(faultsrv *fs, unsigned char *p, size_t n)
+{
+    for (size_t r = 0; r < fs->nrepl; r++) {
+        size_t k = fs->repl[r].len;
+        for (size_t i = 0; k && i + k <= n; i++)
+            if (memcmp(p + i, fs->repl[r].from, k) == 0) {
+                memcpy(p + i, fs->repl[r].to, k);
+                fs->hits++;
+                i += k - 1;
+            }
+    }
+}
+
 /* A whole frame f[0..len) has arrived from the source; f is ours to keep or free. */
 static void on_frame(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len)
 {
@@ -546,6 +565,8 @@ static void on_frame(faultsrv *fs, fs_conn *c, unsigned char *f, size_t len)
     size_t arg = 0;
     pthread_mutex_lock(&fs->mu);
     fs->nframes++;
+    if (!fake)
+        replace_bytes(fs, f + 4, len - 4);
     if (fs->nlog < FS_LOG_MAX) {
         fs->log[fs->nlog].conn = c->id;
         fs->log[fs->nlog++].fi = (fs_frame_info){no, cmd, occ, len - 4};
@@ -1069,6 +1090,21 @@ void fs_nbt_reply(faultsrv *fs, const unsigned char *bytes, size_t len)
     pthread_mutex_unlock(&fs->mu);
 }
 
+int fs_replace(faultsrv *fs, const void *from, const void *to, size_t len)
+{
+    int rc = -1;
+    pthread_mutex_lock(&fs->mu);
+    if (fs->nrepl < FS_REPLACE_MAX && len && (fs->repl[fs->nrepl].from = malloc(2 * len))) {
+        fs->repl[fs->nrepl].to = fs->repl[fs->nrepl].from + len;
+        memcpy(fs->repl[fs->nrepl].from, from, len);
+        memcpy(fs->repl[fs->nrepl].to, to, len);
+        fs->repl[fs->nrepl++].len = len;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&fs->mu);
+    return rc;
+}
+
 int fs_port(const faultsrv *fs)
 {
     return fs ? fs->port : -1;
@@ -1143,6 +1179,8 @@ void fs_stop(faultsrv *fs)
     close(fs->wake[0]);
     close(fs->wake[1]);
     pthread_mutex_destroy(&fs->mu);
+    for (size_t r = 0; r < fs->nrepl; r++)
+        free(fs->repl[r].from);
     free(fs->rules);
     free(fs);
 }

@@ -89,6 +89,14 @@ void fs_rule_cmd_conn(faultsrv *fs, int conn_no, int smb2_command, int nth, fs_a
                       size_t arg);
 void fs_clear_rules(faultsrv *fs);
 
+/* Proxy: from now on every occurrence of from in a server->client frame's
+ * payload becomes to (both len bytes), before the rules act; each counts as a
+ * hit. E.g. a name in a directory listing, as a hostile server would list it
+ * (a signed reply then fails its check: the client must not sign). At most
+ * FS_REPLACE_MAX; 0, or -1 when full or out of memory. */
+#define FS_REPLACE_MAX 8
+int fs_replace(faultsrv *fs, const void *from, const void *to, size_t len);
+
 /* Fake server: answer a NetBIOS SESSION REQUEST (type 0x81) with these bytes
  * (at most 8), e.g. a negative session response 83 00 00 01 82. */
 void fs_nbt_reply(faultsrv *fs, const unsigned char *bytes, size_t len);

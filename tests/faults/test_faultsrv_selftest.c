@@ -403,9 +403,36 @@ static void test_proxy(void)
     fs_stop(fs);
 }
 
+/* fs_replace: bytes rewritten in every reply, each occurrence a hit. */
+static void test_replace(void)
+{
+    upstream u;
+    upstream_start(&u);
+    faultsrv *fs = fs_start(u.port);
+    CHECK(fs != NULL);
+    unsigned char from[2] = {pat(1), pat(2)}, to[2] = {0xAA, 0xBB};
+    CHECK_EQ_INT(fs_replace(fs, from, to, 0), -1);
+    CHECK_EQ_INT(fs_replace(fs, from, to, 2), 0);
+    int fd = tcp_connect(fs_port(fs));
+    CHECK(expect_keepalive(fd));
+    for (int i = 0; i < 2; i++) {
+        size_t len = 0;
+        send_req(fd, 3, 0);
+        unsigned char *p = read_frame(fd, &len, 2000);
+        CHECK(p && len == 64 + 8 && p[64] == pat(0) && p[65] == 0xAA && p[66] == 0xBB &&
+              p[67] == pat(3));
+        free(p);
+    }
+    CHECK_EQ_INT(fs_hits(fs), 2);
+    close(fd);
+    fs_stop(fs);
+    upstream_stop(&u);
+}
+
 int main(void)
 {
     test_fake();
     test_proxy();
+    test_replace();
     TEST_DONE();
 }

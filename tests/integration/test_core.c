@@ -106,11 +106,20 @@ static void test_anonymous_and_guest(void)
     CHECK_EQ_INT(info.signing, 0);
     t_free(loop, c);
 
+    /* Credentials given, guest session offered (map to guest = Bad User):
+     * refused unless the caller opted in. */
     t_config(&cfg);
     cfg.username = "no-such-user-here";
     cfg.password = "x";
     c = t_connect(loop, &cfg, &e);
-    CHECK_EQ_INT(e.auth_ok, 1); /* map to guest = Bad User */
+    CHECK_EQ_INT(e.auth_ok, 0);
+    CHECK_EQ_INT(e.auth_failed, 1);
+    CHECK_EQ_INT(e.auth_fail.code, ASMB_EAUTH);
+    CHECK(strstr(e.auth_msg, "guest") && strstr(e.auth_msg, "allow_guest_fallback"));
+    t_free(loop, c);
+    cfg.allow_guest_fallback = 1;
+    c = t_connect(loop, &cfg, &e);
+    CHECK_EQ_INT(e.auth_ok, 1);
     asmb_conn_info_get(c, &info);
     CHECK_EQ_INT(info.is_guest, 1);
     asmb_deferred *d;
@@ -130,6 +139,7 @@ static void test_anonymous_and_guest(void)
     /* Signing required cannot be met by a guest session. */
     t_config(&cfg);
     cfg.username = "no-such-user-here";
+    cfg.allow_guest_fallback = 1;
     cfg.signing = ASMB_REQUIRED;
     c = t_connect(loop, &cfg, &e);
     CHECK_EQ_INT(e.auth_failed, 1);
@@ -422,6 +432,34 @@ static void test_errors(void)
     CHECK(asmb_ntstatus_name(0xDEADBEEF) == NULL);
 }
 
+/* A clean close ends the loop's work at once: no grace timer left armed
+ * (the demo used to wait 2 s at exit for work done in 20 ms). */
+static void test_close_is_quick(void)
+{
+    uv_loop_t lp;
+    uv_loop_init(&lp);
+    asmb_config cfg;
+    t_config(&cfg);
+    conn_events e;
+    asmb_conn *c = t_connect(&lp, &cfg, &e);
+    CHECK_EQ_INT(e.auth_ok, 1);
+    asmb_deferred *d;
+    outcome o = {0};
+    CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+    asmb_deferred_then(d, t_cb, t_eb, &o);
+    run_until(&lp, &o.calls, 5000);
+    asmb_conn_close(c);
+    uint64_t t0 = uv_hrtime();
+    uv_run(&lp, UV_RUN_DEFAULT); /* returns when nothing is left to do */
+    asmb_conn_free(c);
+    uv_run(&lp, UV_RUN_DEFAULT);
+    double ms = (double)(uv_hrtime() - t0) / 1e6;
+    fprintf(stderr, "  close to loop end: %.1f ms\n", ms);
+    CHECK(ms < (getenv("ASMB_TEST_QUICK") ? 1000 : 100));
+    CHECK_EQ_INT(e.disconnected, 1);
+    CHECK_EQ_INT(uv_loop_close(&lp), 0);
+}
+
 int main(int argc, char **argv)
 {
     loop = uv_default_loop();
@@ -442,6 +480,7 @@ int main(int argc, char **argv)
         test_free_in_callbacks();
         test_refused_and_resolve();
         test_trees();
+        test_close_is_quick();
     }
     CHECK_EQ_INT(uv_loop_close(loop), 0); /* every handle closed: nothing leaked on the loop */
     TEST_DONE();

@@ -4,6 +4,7 @@
  * adapter's own clock, close and free. One "server" is not Samba: a socket
  * that accepts and never answers (Samba always answers), for the timeout. */
 #include <asmb/asmb_fd.h>
+#include <asmb/asmb_uv.h> /* this test drives both transports */
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>

@@ -631,6 +631,7 @@ static void test_errors(asmb_conn *c)
     asmb_config cfg;
     t_config(&cfg);
     cfg.username = "no-such-user-here"; /* map to guest = Bad User */
+    cfg.allow_guest_fallback = 1;
     cfg.password = "x";
     conn_events e;
     asmb_conn *g = t_connect(loop, &cfg, &e);

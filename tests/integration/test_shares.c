@@ -153,6 +153,7 @@ static void test_list_sessions(void)
 
     t_config(&cfg);
     cfg.username = "no-such-user-here"; /* map to guest = Bad User */
+    cfg.allow_guest_fallback = 1;
     cfg.password = "x";
     c = t_connect_ok(loop, &cfg, &e);
     asmb_conn_info_get(c, &info);

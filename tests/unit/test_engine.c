@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/conn.h"
-#include "deferred.h"
+#include "core/deferred.h"
 #include "mem.h"
 #include "test.h"
 
@@ -104,11 +104,26 @@ static void test_interim(void)
     uint32_t before = c->credits;
     feed(c, SMB2_ECHO, id[0], 0x00000103, 5, SMB2_FLAGS_ASYNC_COMMAND, 77); /* STATUS_PENDING */
     CHECK_EQ_INT(s.ok + s.failed, 0);               /* still pending */
-    CHECK_EQ_INT(c->credits, before + 5);           /* an interim reply grants credits */
+    /* An unsigned interim on a keyed session: its credits wait for the final
+     * reply, and count for no more than the request charged. */
+    CHECK_EQ_INT(c->credits, before);
     CHECK_EQ_INT(c->npending, 1);
     feed(c, SMB2_ECHO, id[0], 0, 1, SMB2_FLAGS_ASYNC_COMMAND, 77);
     CHECK_EQ_INT(s.ok, 1);
     CHECK_EQ_INT(c->npending, 0);
+    CHECK_EQ_INT(c->credits, before + 1 + 1); /* the final's grant and the interim's, confirmed */
+
+    /* A forged interim (65535 credits) before a synchronous final reply: the
+     * final reply proves it false, its credits never count. */
+    seen f = {0};
+    CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+    asmb_deferred_then(d, on_ok, on_err, &f);
+    CHECK_EQ_INT(take(c, id, NULL, NULL), 1);
+    before = c->credits;
+    feed(c, SMB2_ECHO, id[0], 0x00000103, 65535, SMB2_FLAGS_ASYNC_COMMAND, 99);
+    feed(c, SMB2_ECHO, id[0], 0, 1, 0, 0);
+    CHECK_EQ_INT(f.ok, 1);
+    CHECK_EQ_INT(c->credits, before + 1);
 
     /* Cancel after an interim reply: CANCEL goes out async, with the async id. */
     seen x = {0};

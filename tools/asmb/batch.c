@@ -18,7 +18,7 @@
 
 #include "cli.h"
 
-enum { JOB_WAITING, JOB_RUNNING, JOB_OK, JOB_FAILED };
+enum { JOB_WAITING, JOB_RUNNING, JOB_OK, JOB_FAILED, JOB_SKIPPED };
 
 typedef struct batch batch;
 
@@ -26,7 +26,8 @@ typedef struct job {
     batch *b;
     const char *share; /* the source URL's (get) or the target's (put) */
     char *remote;      /* path in the share */
-    char *local;       /* NULL for a get source that matched nothing */
+    char *local;       /* NULL for a get source that matched nothing, or skipped */
+    const char *leaf;  /* get: the name in the target folder (the end of local) */
     uint64_t size;     /* expected bytes, for the progress bar */
     uint64_t bytes;    /* transferred, once done */
     double start, seconds;
@@ -45,7 +46,8 @@ struct batch {
     size_t nurls;
     int put;
     job *jobs;
-    size_t n, cap, next, running, failed;
+    size_t n, cap, next, running, failed, skipped;
+    int dirfd;        /* get: the target folder, where every file is opened */
     int lost;         /* the connection ended: start nothing more */
     progress pg;
     double start;
@@ -56,6 +58,7 @@ static void batch_init(batch *b, const cli_opts *o, int put)
     memset(b, 0, sizeof *b);
     b->o = o;
     b->put = put;
+    b->dirfd = -1;
 }
 
 static void batch_free(batch *b)
@@ -69,6 +72,7 @@ static void batch_free(batch *b)
     session_close(&b->s);
     for (size_t i = 0; i < b->nurls; i++) url_free(&b->urls[i]);
     free(b->urls);
+    if (b->dirfd >= 0) close(b->dirfd);
 }
 
 /* A new job; takes remote and local (either may be NULL when out of memory:
@@ -114,6 +118,19 @@ static void job_fail(job *j, const char *fmt, ...)
     cli_error(0, "%s", msg);
 }
 
+/* Marks j skipped (nothing written) because of why: printed now, kept for --json. */
+static void job_skip(job *j, const char *why)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "skipped '%s': %s", j->remote, why);
+    free(j->local);
+    j->local = NULL;
+    j->state = JOB_SKIPPED;
+    j->error = strdup(msg);
+    j->b->skipped++;
+    cli_error(0, "%s", msg);
+}
+
 static void job_fail_error(job *j, const asmb_error *e)
 {
     if (e->message[0]) job_fail(j, "%s", e->message);
@@ -151,7 +168,7 @@ static void on_done(asmb_deferred *d, const void *result, void *arg)
                          : ((const asmb_retrieve_result *)result)->bytes;
     int err = !j->b->put && sink_open(&j->g) ? j->g.err : 0; /* an empty file */
     int cerr = close_local(j);
-    if (err || cerr) job_fail(j, "%s: %s", j->local, strerror(err ? err : cerr));
+    if (err || cerr) job_fail(j, "%s: %s", j->local, local_strerror(err ? err : cerr));
     else j->state = JOB_OK;
     job_ended(j);
 }
@@ -163,7 +180,7 @@ static void on_fail(asmb_deferred *d, const asmb_failure *f, void *arg)
     int err = j->b->put ? j->p.err : j->g.err;
     close_local(j);
     if (err) {
-        job_fail(j, "%s: %s", j->local, strerror(err));
+        job_fail(j, "%s: %s", j->local, local_strerror(err));
     } else {
         asmb_error e = {f->code, f->ntstatus, ""};
         snprintf(e.message, sizeof e.message, "%s", f->message ? f->message : "");
@@ -201,7 +218,8 @@ static void start_job(job *j)
         j->src = (asmb_source){source_read, &j->p, -1};
         rc = asmb_store_file(b->s.conn, j->share, j->remote, &j->src, b->s.op, &d);
     } else {
-        j->g = (get_sink){j->local, -1, 0, 0, &b->pg};
+        j->g = (get_sink){.local = j->local, .dirfd = b->dirfd, .name = j->leaf,
+                          .excl = !(b->o->seen & OPT_OVERWRITE), .fd = -1, .pg = &b->pg};
         j->sink = (asmb_sink){sink_write, &j->g, -1};
         rc = asmb_retrieve_file(b->s.conn, j->share, j->remote, &j->sink, b->s.op, &d);
     }
@@ -241,8 +259,10 @@ static void print_json(const batch *b)
         fputs(", \"local\": ", stdout);
         if (j->local) out_json_string(stdout, j->local);
         else fputs("null", stdout);
-        printf(", \"ok\": %s, \"bytes\": %" PRIu64 ", \"seconds\": %.6f, \"error\": ",
-               ok ? "true" : "false", ok ? j->bytes : 0, j->seconds);
+        printf(", \"ok\": %s, \"skipped\": %s, \"bytes\": %" PRIu64
+               ", \"seconds\": %.6f, \"error\": ",
+               ok ? "true" : "false", j->state == JOB_SKIPPED ? "true" : "false",
+               ok ? j->bytes : 0, j->seconds);
         if (ok) fputs("null", stdout);
         else if (j->state == JOB_WAITING)
             out_json_string(stdout, "not started: the connection was lost");
@@ -263,23 +283,25 @@ static int batch_run(batch *b)
     while (b->running && uv_run(&b->s.loop, UV_RUN_ONCE)) {
     }
     double secs = out_now() - b->start;
-    size_t files = 0, skipped = 0;
+    size_t files = 0, unstarted = 0;
     uint64_t bytes = 0;
     for (size_t i = 0; i < b->n; i++) {
-        files += b->jobs[i].local != NULL; /* not a source that matched nothing */
-        skipped += b->jobs[i].state == JOB_WAITING;
+        files += b->jobs[i].local != NULL; /* not a source that matched nothing, nor skipped */
+        unstarted += b->jobs[i].state == JOB_WAITING;
         bytes += b->jobs[i].state == JOB_OK ? b->jobs[i].bytes : 0;
     }
     if (files) progress_finish(&b->pg);
-    if (skipped) cli_error(0, "%zu files not started: the connection was lost", skipped);
+    if (unstarted) cli_error(0, "%zu files not started: the connection was lost", unstarted);
     if (b->o->json) print_json(b);
-    if (!b->o->quiet && files) {
+    if (!b->o->quiet && (files || b->skipped)) {
         fprintf(stderr, "%zu file%s", files, files == 1 ? "" : "s");
-        if (b->failed + skipped) fprintf(stderr, " (%zu failed)", b->failed + skipped);
+        if (b->failed + unstarted) fprintf(stderr, " (%zu failed)", b->failed + unstarted);
+        if (b->skipped) fprintf(stderr, ", %zu skipped", b->skipped);
         fprintf(stderr, ", %" PRIu64 " bytes in %.2f s, %.2f MB/s\n", bytes, secs,
                 secs > 0 ? (double)bytes / 1e6 / secs : 0.0);
     }
-    return b->lost ? CLI_CONN : b->failed ? CLI_FAIL : CLI_OK;
+    /* a skipped name is a file the user did not get, or a server to distrust */
+    return b->lost ? CLI_CONN : b->failed || b->skipped ? CLI_FAIL : CLI_OK;
 }
 
 /* Two jobs with the same target would overwrite each other (remote names are
@@ -314,10 +336,17 @@ static int check_duplicates(batch *b)
 
 /* ---- get ---- */
 
-/* A name the server listed, safe to use as a local file name. */
-static int safe_name(const char *name)
+/* Why name can't be written in the target folder (NULL: it can). Opening
+ * with O_NOFOLLOW and O_EXCL (without --overwrite) still guards against a
+ * file planted after this check. */
+static const char *local_refusal(const batch *b, const char *name)
 {
-    return *name && strcmp(name, ".") && strcmp(name, "..") && !strpbrk(name, "/\\");
+    struct stat st;
+    if (fstatat(b->dirfd, name, &st, AT_SYMLINK_NOFOLLOW)) return NULL; /* absent */
+    if (S_ISLNK(st.st_mode)) return "a symbolic link in the target folder (not followed)";
+    if (!S_ISREG(st.st_mode)) return "exists in the target folder, not as a regular file";
+    if (b->o->seen & OPT_OVERWRITE) return NULL;
+    return "exists in the target folder (--overwrite replaces it)";
 }
 
 static int cmp_job_remote(const void *x, const void *y)
@@ -325,17 +354,24 @@ static int cmp_job_remote(const void *x, const void *y)
     return strcmp(((const job *)x)->remote, ((const job *)y)->remote);
 }
 
-/* Adds the regular files of a listing, sorted by name; *added: how many. */
-static int add_entries(batch *b, const cli_url *u, const char *dir, const char *localdir,
-                       const asmb_file_list *list, size_t *added)
+/* Adds the regular files of a listing, sorted by name; *added: how many.
+ * A name the server should not have listed for pattern, or that would land
+ * on something already in the target folder, is a skipped job. */
+static int add_entries(batch *b, const cli_url *u, const char *dir, const char *pattern,
+                       const char *localdir, const asmb_file_list *list, size_t *added)
 {
     size_t first = b->n;
     for (size_t i = 0; i < list->count; i++) {
         const asmb_file_info *e = &list->entries[i];
-        if (e->is_directory || !safe_name(e->filename)) continue;
+        if (e->is_directory) continue;
+        const char *why = name_refusal(pattern, e->filename);
+        if (!why) why = local_refusal(b, e->filename);
         char *local = path_join(localdir, e->filename);
-        if (!local || !add_job(b, u->share, path_join(dir, e->filename), local, e->file_size))
-            return free(local), cli_error(CLI_FAIL, "out of memory");
+        job *j = local ? add_job(b, u->share, path_join(dir, e->filename), local, e->file_size)
+                       : NULL;
+        if (!j) return cli_error(CLI_FAIL, "out of memory");
+        if (why) job_skip(j, why);
+        else j->leaf = j->local + strlen(j->local) - strlen(e->filename);
     }
     if (b->n > first) qsort(b->jobs + first, b->n - first, sizeof *b->jobs, cmp_job_remote);
     *added = b->n - first;
@@ -361,7 +397,7 @@ static int add_source(batch *b, const cli_url *u, const char *localdir)
             status = !j ? cli_error(CLI_FAIL, "out of memory") : b->lost ? CLI_CONN : CLI_OK;
             added = 1; /* reported */
         } else {
-            status = add_entries(b, u, dir, localdir, asmb_deferred_result(d), &added);
+            status = add_entries(b, u, dir, pattern, localdir, asmb_deferred_result(d), &added);
             asmb_deferred_unref(d);
         }
     }
@@ -390,8 +426,12 @@ static int parse_sources(batch *b, const char **args, size_t n)
             cli_port(b->o, u->port) != cli_port(b->o, first->port) ||
             (uu && (!fu || strcmp(uu, fu))))
             return cli_error(CLI_USAGE, "get: every URL must be on the same server, as the same user");
-        if (!u->share || !u->path[strspn(u->path, "/\\")])
-            return cli_error(CLI_USAGE, "get: the URL must name a file: %s", args[b->nurls]);
+        if (!u->share || !u->path[strspn(u->path, "/\\")]) {
+            char *shown = url_redact(args[b->nurls]);
+            cli_error(CLI_USAGE, "get: the URL must name a file: %s", shown ? shown : "");
+            free(shown);
+            return CLI_USAGE;
+        }
     }
     return CLI_OK;
 }
@@ -409,7 +449,10 @@ int batch_get(const cli_opts *o)
     if (!S_ISDIR(st.st_mode)) return cli_error(CLI_FAIL, "get: %s: not a directory", localdir);
     batch b;
     batch_init(&b, o, 0);
-    int status = session_parse(o->args[0], 1, &b.s);
+    /* every file is opened in this folder by name: no path from the server */
+    b.dirfd = open(localdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int status = b.dirfd < 0 ? cli_error(CLI_FAIL, "get: %s: %s", localdir, strerror(errno))
+                             : session_parse(o->args[0], 1, &b.s);
     if (!status) status = parse_sources(&b, o->args, nsrc);
     if (!status) status = session_connect_async(o, &b.s);
     for (size_t i = 0; i < b.nurls && !status; i++) status = add_source(&b, &b.urls[i], localdir);

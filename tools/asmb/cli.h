@@ -34,7 +34,8 @@ enum { /* command-specific options, as bits (cli_opts.seen) */
     OPT_RECURSIVE = 8,
     OPT_REPLACE = 16,
     OPT_SNAPSHOT = 32,
-    OPT_JOBS = 64
+    OPT_JOBS = 64,
+    OPT_OVERWRITE = 128
 };
 
 enum { CLI_JOBS_DEFAULT = 4, CLI_JOBS_MAX = 64 }; /* -j */
@@ -62,6 +63,7 @@ typedef struct cli_opts {
     unsigned timeout_ms;  /* --timeout; 0 = library defaults */
     int quiet, json, help, version;
     int log_level;        /* --debug: ASMB_LOG_*, 0 = silent */
+    int allow_guest;      /* --allow-guest: accept a guest session despite credentials */
     /* command-specific */
     unsigned seen;        /* OPT_* given */
     uint64_t offset;
@@ -88,6 +90,15 @@ typedef struct cli_url {
 int url_parse(const char *text, cli_url *out, char *err, size_t errlen);
 void url_free(cli_url *u);
 int url_is_smb(const char *text);
+/* Where the password of a "SCHEME://[DOMAIN;]USER:PASSWORD@HOST..." text is
+ * (bytes start..start+len): 0, or -1 when it has none. */
+int url_password_span(const char *text, size_t *start, size_t *len);
+/* A new string for messages: text with its password replaced by "***". */
+char *url_redact(const char *text);
+/* Hides s[start..start+len) (a password in argv) from /proc/PID/cmdline:
+ * "***" (when len >= 3) and the rest of s moved up; the bytes left over at
+ * the end become NULs, so the length is still visible. */
+void hide_secret(char *s, size_t start, size_t len);
 /* A new string: the last non-empty component of a path ('/' or backslash
  * separators), "" when none; NULL when out of memory. */
 char *path_basename(const char *path);
@@ -162,11 +173,16 @@ typedef struct progress progress;
 /* Where get writes: opened at the first byte (sink_open), so that a failed
  * retrieve leaves no empty file and does not truncate an existing one. */
 typedef struct get_sink {
-    const char *local; /* NULL = stdout */
+    const char *local; /* for messages; NULL = stdout */
+    int dirfd;         /* opened as name in dirfd (AT_FDCWD or LOCALDIR's), */
+    const char *name;  /* never through a symbolic link (O_NOFOLLOW) */
+    int excl;          /* only a new file (O_EXCL), else an existing one is truncated */
     int fd, opened, err;
     progress *pg;
 } get_sink;
 int sink_open(get_sink *g);
+/* strerror, but ELOOP (O_NOFOLLOW met a symbolic link) says so. */
+const char *local_strerror(int err);
 int sink_write(void *arg, const void *data, size_t len); /* an asmb_sink's write */
 typedef struct put_source {
     int fd, err;
@@ -185,7 +201,27 @@ void out_entry_json(FILE *f, const asmb_file_info *e);
 void out_stat_text(FILE *f, const asmb_file_info *e);
 void out_security_text(FILE *f, const asmb_security *sec);
 void out_security_json(FILE *f, const asmb_security *sec);
+/* JSON string; control characters (C0, DEL, C1), bidirectional controls as
+ * \uXXXX, an invalid UTF-8 byte as \ufffd. */
 void out_json_string(FILE *f, const char *s);
+/* Prints a string that may come from the server (names, comments, messages)
+ * for a terminal: C0 controls, DEL and invalid UTF-8 bytes as \xNN, C1 and
+ * bidirectional controls as \uNNNN; the rest as is. f NULL: prints nothing.
+ * Returns the columns taken (one per code point or escape character). */
+size_t out_safe(FILE *f, const char *s);
+/* 1 when out_safe would print s unchanged (valid UTF-8, nothing to escape). */
+int out_is_plain(const char *s);
+/* Length (1-4) of the valid UTF-8 sequence at s, 0 when invalid (overlong,
+ * surrogate, truncated, above U+10FFFF); *cp gets its code point. */
+size_t utf8_seq(const unsigned char *s, uint32_t *cp);
+
+/* ---- names.c: what a multi-file get accepts from the server ---- */
+/* 1 when name matches pattern (* any run, ? one character), ignoring case
+ * as the server does for common scripts; "*.*" is "*". */
+int name_match(const char *pattern, const char *name);
+/* NULL when name (listed by the server for pattern) is safe to create in the
+ * target folder, else why not. */
+const char *name_refusal(const char *pattern, const char *name);
 void out_shares_text(FILE *f, const asmb_share_list *l);
 void out_shares_json(FILE *f, const asmb_share_list *l);
 void out_snapshots_text(FILE *f, const asmb_snapshot_list *l);

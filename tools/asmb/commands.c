@@ -247,8 +247,10 @@ int cmd_echo(const cli_opts *o)
         memset(&info, 0, sizeof info);
         asmb_conn_info_get(asmb_sync_conn(s.sync), &info);
         int v6 = strchr(s.url.host, ':') != NULL;
-        printf("%s%s%s:%d: echo ok, %s%s%s%s%s%s, %.2f ms\n", v6 ? "[" : "", s.url.host,
-               v6 ? "]" : "", cli_port(o, s.url.port), asmb_dialect_name(info.dialect),
+        if (v6) fputc('[', stdout);
+        out_safe(stdout, s.url.host);
+        printf("%s:%d: echo ok, %s%s%s%s%s%s, %.2f ms\n", v6 ? "]" : "",
+               cli_port(o, s.url.port), asmb_dialect_name(info.dialect),
                info.is_guest ? ", guest" : "", info.is_anonymous ? ", anonymous" : "",
                info.signing ? ", signed" : "", info.cipher ? ", encrypted " : "",
                info.cipher ? asmb_cipher_name(info.cipher) : "", ms);

@@ -16,13 +16,27 @@
 
 #include "cli.h"
 
+/* Every message goes through out_safe: server names, paths and error texts
+ * must not reach the terminal as escape sequences. */
+static void print_message(const char *prefix, const char *fmt, va_list ap)
+{
+    char buf[1024], *msg = buf;
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    if (n >= (int)sizeof buf && (msg = malloc((size_t)n + 1))) vsnprintf(msg, (size_t)n + 1, fmt, again);
+    va_end(again);
+    fputs(prefix, stderr);
+    out_safe(stderr, msg ? msg : buf);
+    fputc('\n', stderr);
+    if (msg != buf) free(msg);
+}
+
 int cli_error(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("asmb: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_message("asmb: ", fmt, ap);
     va_end(ap);
     return status;
 }
@@ -153,7 +167,11 @@ static char *prompt_password(const char *user, const char *host)
     raw.c_lflag &= ~(tcflag_t)(ECHO | ICANON | ISIG);
     raw.c_cc[VMIN] = 1;
     raw.c_cc[VTIME] = 0;
-    fprintf(stderr, "Password for %s@%s: ", user, host);
+    fputs("Password for ", stderr);
+    out_safe(stderr, user);
+    fputc('@', stderr);
+    out_safe(stderr, host);
+    fputs(": ", stderr);
     fflush(stderr);
     if (tcsetattr(0, TCSANOW, &raw)) return NULL;
     char buf[512];
@@ -221,7 +239,10 @@ int session_parse(const char *url_text, int need_share, cli_session *s)
     if (url_parse(url_text, &s->url, err, sizeof err)) return cli_error(CLI_USAGE, "%s", err);
     if (need_share && !s->url.share) {
         url_free(&s->url);
-        return cli_error(CLI_USAGE, "the URL names no share: %s", url_text);
+        char *shown = url_redact(url_text);
+        cli_error(CLI_USAGE, "the URL names no share: %s", shown ? shown : "");
+        free(shown);
+        return CLI_USAGE;
     }
     return CLI_OK;
 }
@@ -230,7 +251,9 @@ int session_parse(const char *url_text, int need_share, cli_session *s)
 static void log_line(int level, const char *message, void *arg)
 {
     (void)arg;
-    fprintf(stderr, "asmb: %s: %s\n", asmb_log_level_name(level), message);
+    fprintf(stderr, "asmb: %s: ", asmb_log_level_name(level));
+    out_safe(stderr, message);
+    fputc('\n', stderr);
 }
 
 void cli_log(const cli_opts *o, int level, const char *fmt, ...)
@@ -277,6 +300,7 @@ static int make_config(const cli_opts *o, const cli_url *u, asmb_config *cfg, cl
     cfg->encryption = o->encryption;
     cfg->ciphers[0] = o->cipher;
     cfg->netbios = o->netbios;
+    cfg->allow_guest_fallback = o->allow_guest;
     if (o->timeout_ms)
         cfg->connect_timeout_ms = cfg->auth_timeout_ms = cfg->op_timeout_ms = o->timeout_ms;
     cfg->log_level = o->log_level;

@@ -33,20 +33,26 @@ static const command commands[] = {
      "  --json       one object with the fields of ls --json\n"
      "  --snapshot @GMT-YYYY.MM.DD-HH.MM.SS\n"
      "               the attributes in that snapshot (see snapshots)\n"},
-    {"get", 1, INT_MAX, OPT_OFFSET | OPT_LENGTH | OPT_SNAPSHOT | OPT_JOBS, cmd_get,
+    {"get", 1, INT_MAX, OPT_OFFSET | OPT_LENGTH | OPT_SNAPSHOT | OPT_JOBS | OPT_OVERWRITE, cmd_get,
      "get URL [LOCAL|-]\n       asmb [OPTIONS] get [-j N] URL... [LOCALDIR]",
      "Download a file to LOCAL (default: the remote name in the current\n"
      "directory; into LOCAL when it is a directory; - = standard output).\n"
      "Several URLs, or wildcards (* and ?) in a URL's last component, download\n"
      "every matching file (directories are skipped) into LOCALDIR (default: the\n"
      "current directory), which must exist; all URLs on one server.\n"
+     "One file replaces an existing LOCAL, never through a symbolic link. Several\n"
+     "files: each name the server lists must match the URL's last component\n"
+     "(case-insensitive) and be a plain name (no '/', '\\', '..', control\n"
+     "characters); other names, existing local files and symbolic links are\n"
+     "skipped and reported (exit status 1).\n"
+     "  --overwrite  several files: replace existing local files (not symlinks)\n"
      "  --offset N   start at byte N of the remote file (one file only)\n"
      "  --length N   copy at most N bytes (one file only)\n"
      "  --snapshot @GMT-YYYY.MM.DD-HH.MM.SS\n"
      "               download the file as it was in that snapshot (see snapshots)\n"
      "  -j N         several files: N transfers at once (default 4, at most 64)\n"
      "  --json       several files: an array of results: share, path, local, ok,\n"
-     "               bytes, seconds, error\n"},
+     "               skipped, bytes, seconds, error\n"},
     {"put", 2, INT_MAX, OPT_OFFSET | OPT_APPEND | OPT_JOBS, cmd_put,
      "put LOCAL|- URL\n       asmb [OPTIONS] put [-j N] LOCAL... URL",
      "Upload LOCAL (- = standard input). Without options the remote file is\n"
@@ -128,11 +134,15 @@ static const char help_text[] =
     "  --encrypt MODE         off (default), if-supported or required\n"
     "  --cipher NAME          preferred cipher: AES-128-GCM AES-128-CCM AES-256-GCM AES-256-CCM\n"
     "  --netbios              NetBIOS session service (port 139 unless -p or the URL says)\n"
+    "  --allow-guest          accept a guest session when the server maps the given\n"
+    "                         user to guest (insecure: not signed, not the user's files;\n"
+    "                         without it that is an authentication failure)\n"
     "  --timeout SECONDS      connect, authentication and per-request timeout\n"
     "  -q                     no progress bar, no transfer summary\n"
     "  --json                 JSON output (ls, stat, getacl, shares, snapshots, and\n"
     "                         get and put of several files)\n"
     "  -j N, --jobs N         get, put of several files: N transfers at once (default 4)\n"
+    "  --overwrite            get of several files: replace existing local files\n"
     "  --debug[=LEVEL]        log to stderr: error, warn, info, debug (the default\n"
     "                         with --debug: what was negotiated) or trace (one\n"
     "                         line per SMB2 message)\n"
@@ -142,14 +152,16 @@ static const char help_text[] =
     "  -h, --help             this help; asmb COMMAND --help for a command's\n"
     "  --version              print the version\n"
     "\n"
-    "The password comes from -U, the URL, -A, $ASMB_PASSWORD or a prompt.\n"
+    "The password comes from -U, the URL, -A, $ASMB_PASSWORD or a prompt; prefer the\n"
+    "last two: one on the command line is hidden from ps once parsed, not before.\n"
     "Exit status: 0 success, 1 operation failed, 2 usage error,\n"
     "3 authentication failed, 4 connection failed or lost, 5 timeout.\n";
 
 enum {
     ID_USER, ID_DOMAIN, ID_NOPASS, ID_AUTHFILE, ID_PORT, ID_MINPROTO, ID_MAXPROTO, ID_SIGNING,
     ID_ENCRYPT, ID_TIMEOUT, ID_QUIET, ID_JSON, ID_HELP, ID_VERSION, ID_OFFSET, ID_LENGTH, ID_APPEND,
-    ID_RECURSIVE, ID_REPLACE, ID_SNAPSHOT, ID_NETBIOS, ID_CIPHER, ID_JOBS, ID_DEBUG
+    ID_RECURSIVE, ID_REPLACE, ID_SNAPSHOT, ID_NETBIOS, ID_CIPHER, ID_JOBS, ID_DEBUG,
+    ID_OVERWRITE, ID_ALLOW_GUEST
 };
 
 enum { VALUE_NONE = 0, VALUE_NEEDED = 1, VALUE_OPTIONAL = 2 /* only as --name=value */ };
@@ -174,6 +186,7 @@ static const opt_def opt_defs[] = {
     {"replace", 0, 0, ID_REPLACE},     {"snapshot", 0, 1, ID_SNAPSHOT},
     {"netbios", 0, 0, ID_NETBIOS},     {"cipher", 0, 1, ID_CIPHER},
     {"jobs", 'j', 1, ID_JOBS},         {"debug", 0, VALUE_OPTIONAL, ID_DEBUG},
+    {"overwrite", 0, 0, ID_OVERWRITE}, {"allow-guest", 0, 0, ID_ALLOW_GUEST},
 };
 
 int cli_port(const cli_opts *o, int url_port)
@@ -302,12 +315,27 @@ static int parse_log_level(const char *s, int *out)
     return -1;
 }
 
-/* -U USER%PASSWORD: hide the password from ps, as smbclient does. */
+/* -U USER%PASSWORD: the password leaves argv at once (/proc/PID/cmdline). */
 static int set_user(cli_opts *o, char *value)
 {
     if (creds_parse_user(value, &o->u_opt)) return cli_error(CLI_FAIL, "out of memory");
     char *pct = strchr(value, '%');
-    if (pct) memset(pct + 1, 'X', strlen(pct + 1));
+    if (pct) hide_secret(value, (size_t)(pct + 1 - value), strlen(pct + 1));
+    return CLI_OK;
+}
+
+/* A URL's password leaves argv once the options are parsed: the command
+ * parses a copy (*owned, wiped and freed by main). */
+static int hide_url_passwords(const char **pos, int npos, char **owned)
+{
+    for (int i = 0; i < npos; i++) {
+        size_t start, len;
+        owned[i] = NULL;
+        if (!url_is_smb(pos[i]) || url_password_span(pos[i], &start, &len)) continue;
+        if (!(owned[i] = strdup(pos[i]))) return cli_error(CLI_FAIL, "out of memory");
+        hide_secret((char *)pos[i], start, len);
+        pos[i] = owned[i];
+    }
     return CLI_OK;
 }
 
@@ -385,6 +413,8 @@ static int apply_flag(cli_opts *o, const opt_def *d)
     case ID_RECURSIVE: o->seen |= OPT_RECURSIVE; break;
     case ID_REPLACE: o->seen |= OPT_REPLACE; break;
     case ID_NETBIOS: o->netbios = 1; break;
+    case ID_OVERWRITE: o->seen |= OPT_OVERWRITE; break;
+    case ID_ALLOW_GUEST: o->allow_guest = 1; break;
     }
     return CLI_OK;
 }
@@ -474,7 +504,7 @@ static void command_help(const command *c)
 static int check_command(const command *c, const cli_opts *o)
 {
     static const char *const names[] = {"--offset", "--length", "--append", "-r", "--replace",
-                                        "--snapshot", "-j"};
+                                        "--snapshot", "-j", "--overwrite"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if ((o->seen & (1u << i)) && !(c->options & (1u << i)))
             return cli_error(CLI_USAGE, "%s: option %s does not apply", c->name, names[i]);
@@ -486,7 +516,12 @@ static int check_command(const command *c, const cli_opts *o)
 static int dispatch(cli_opts *o, const char **pos, int npos)
 {
     const command *c = npos ? find_command(pos[0]) : NULL;
-    if (npos && !c) return cli_error(CLI_USAGE, "unknown command '%s' (see asmb --help)", pos[0]);
+    if (npos && !c) {
+        char *shown = url_redact(pos[0]);
+        cli_error(CLI_USAGE, "unknown command '%s' (see asmb --help)", shown ? shown : "");
+        free(shown);
+        return CLI_USAGE;
+    }
     if (o->help) {
         if (c) command_help(c);
         else printf("%s%s", usage_text, help_text);
@@ -514,8 +549,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* a closed socket or pipe is an error, not a kill */
     opts_init(&o);
     const char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    if (!pos) return cli_error(CLI_FAIL, "out of memory");
+    char **owned = calloc((size_t)argc + 1, sizeof *owned);
+    if (!pos || !owned) return cli_error(CLI_FAIL, "out of memory");
     int status = parse_args(argc, argv, &o, pos, &npos);
+    int hidden = hide_url_passwords(pos, npos, owned); /* even after a usage error */
+    if (!status) status = hidden;
     if (status == CLI_USAGE) fprintf(stderr, "Try 'asmb --help'.\n");
     if (!status) status = dispatch(&o, pos, npos);
     if (fflush(stdout) && !status) {
@@ -523,6 +561,9 @@ int main(int argc, char **argv)
         status = CLI_FAIL;
     }
     opts_free(&o);
+    for (int i = 0; i < npos; i++)
+        if (owned[i]) hide_secret(owned[i], 0, strlen(owned[i])); /* wipes */
+    free(owned);
     free(pos);
     return status;
 }

@@ -33,10 +33,61 @@ static void attr_letters(char out[8], uint32_t a)
     out[n] = 0;
 }
 
-/* A name for a terminal: control characters become '?'. */
-static void put_name(FILE *f, const char *s)
+size_t utf8_seq(const unsigned char *s, uint32_t *cp)
 {
-    for (; *s; s++) fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+    static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
+             : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (!n) return 0;
+    uint32_t c = n == 1 ? s[0] : s[0] & (0x7Fu >> n);
+    for (size_t i = 1; i < n; i++) { /* stops at the NUL: it is not a continuation byte */
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        c = c << 6 | (s[i] & 0x3Fu);
+    }
+    if (c < min[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *cp = c;
+    return n;
+}
+
+/* Code points a terminal acts on (C0, DEL, C1: ESC, CSI, OSC...) or that
+ * reorder what is shown (bidirectional controls, line separators). */
+static int unsafe_cp(uint32_t c)
+{
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x200E || c == 0x200F ||
+           (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x2028 ||
+           c == 0x2029;
+}
+
+int out_is_plain(const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    uint32_t c = 0;
+    for (size_t n; *s; s += n)
+        if (!(n = utf8_seq(s, &c)) || unsafe_cp(c)) return 0;
+    return 1;
+}
+
+size_t out_safe(FILE *f, const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t cols = 0;
+    while (*s) {
+        uint32_t c = 0;
+        size_t n = utf8_seq(s, &c);
+        if (n && !unsafe_cp(c)) {
+            if (f) fwrite(s, 1, n, f);
+            cols++;
+        } else {
+            char esc[12];
+            int w = n && c >= 0x80 ? snprintf(esc, sizeof esc, "\\u%04x", (unsigned)c)
+                                   : snprintf(esc, sizeof esc, "\\x%02x", (unsigned)*s);
+            if (f) fputs(esc, f);
+            cols += (size_t)w;
+            if (!n) n = 1; /* an invalid byte alone */
+        }
+        s += n;
+    }
+    return cols;
 }
 
 void out_entry_text(FILE *f, const asmb_file_info *e)
@@ -45,27 +96,25 @@ void out_entry_text(FILE *f, const asmb_file_info *e)
     attr_letters(attrs, e->file_attributes);
     out_iso_time(when, sizeof when, e->last_write_time, 0);
     fprintf(f, "%-6s %12" PRIu64 " %s ", attrs, e->file_size, when);
-    put_name(f, e->filename);
+    out_safe(f, e->filename);
     fputc('\n', f);
 }
 
 void out_json_string(FILE *f, const char *s)
 {
+    const unsigned char *p = (const unsigned char *)s;
     fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\b': fputs("\\b", f); break;
-        case '\f': fputs("\\f", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default:
-            if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
-            else fputc(c, f); /* UTF-8 as is */
-        }
+    while (*p) {
+        uint32_t c = 0;
+        size_t n = utf8_seq(p, &c);
+        const char *e = !n ? "\\ufffd" /* JSON text is UTF-8: an invalid byte can't pass */
+                        : c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b"
+                        : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                        : c == '\t' ? "\\t" : NULL;
+        if (e) fputs(e, f);
+        else if (unsafe_cp(c)) fprintf(f, "\\u%04x", (unsigned)c);
+        else fwrite(p, 1, n, f);
+        p += n ? n : 1;
     }
     fputc('"', f);
 }
@@ -93,7 +142,7 @@ void out_stat_text(FILE *f, const asmb_file_info *e)
     out_iso_time(t[2], sizeof t[2], e->last_write_time, 1);
     out_iso_time(t[3], sizeof t[3], e->last_attr_change_time, 1);
     fputs("name: ", f);
-    put_name(f, e->filename);
+    out_safe(f, e->filename);
     fprintf(f,
             "\nsize: %" PRIu64 "\nalloc_size: %" PRIu64 "\nattributes: 0x%08" PRIx32
             " (%s)\nis_directory: %s\ncreate_time: %s\naccess_time: %s\nwrite_time: %s\n"
@@ -116,13 +165,17 @@ static const char *ace_type_name(uint8_t type)
 
 void out_security_text(FILE *f, const asmb_security *sec)
 {
-    fprintf(f, "owner: %s\ngroup: %s\ncontrol: 0x%04x\n", sec->owner[0] ? sec->owner : "-",
-            sec->group[0] ? sec->group : "-", sec->control);
+    fputs("owner: ", f);
+    out_safe(f, sec->owner[0] ? sec->owner : "-");
+    fputs("\ngroup: ", f);
+    out_safe(f, sec->group[0] ? sec->group : "-");
+    fprintf(f, "\ncontrol: 0x%04x\n", sec->control);
     if (!sec->has_dacl) fputs("dacl: none (no access control: everyone has full access)\n", f);
     for (size_t i = 0; i < sec->nace; i++) {
         const asmb_ace *a = &sec->aces[i];
-        fprintf(f, "ace: %s 0x%02x 0x%08" PRIx32 " %s\n", ace_type_name(a->type), a->flags,
-                a->mask, a->sid);
+        fprintf(f, "ace: %s 0x%02x 0x%08" PRIx32 " ", ace_type_name(a->type), a->flags, a->mask);
+        out_safe(f, a->sid);
+        fputc('\n', f);
     }
 }
 
@@ -250,14 +303,6 @@ static void share_type_text(char *buf, size_t len, const asmb_share_info *s)
              s->is_temporary ? ",temporary" : "");
 }
 
-/* Terminal columns of a UTF-8 string as put_name prints it (one per code point). */
-static size_t columns(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 static void pad(FILE *f, size_t n)
 {
     while (n--) fputc(' ', f);
@@ -268,7 +313,7 @@ void out_shares_text(FILE *f, const asmb_share_list *l)
     size_t wname = 0, wtype = 0;
     char type[48];
     for (size_t i = 0; i < l->count; i++) {
-        size_t c = columns(l->shares[i].name);
+        size_t c = out_safe(NULL, l->shares[i].name);
         if (c > wname) wname = c;
         share_type_text(type, sizeof type, &l->shares[i]);
         if (strlen(type) > wtype) wtype = strlen(type);
@@ -276,12 +321,11 @@ void out_shares_text(FILE *f, const asmb_share_list *l)
     for (size_t i = 0; i < l->count; i++) {
         const asmb_share_info *s = &l->shares[i];
         share_type_text(type, sizeof type, s);
-        put_name(f, s->name);
-        pad(f, wname - columns(s->name) + 2);
+        pad(f, wname - out_safe(f, s->name) + 2);
         fputs(type, f);
         if (s->comment[0]) {
             pad(f, wtype - strlen(type) + 2);
-            put_name(f, s->comment);
+            out_safe(f, s->comment);
         }
         fputc('\n', f);
     }
@@ -318,7 +362,8 @@ void out_snapshots_text(FILE *f, const asmb_snapshot_list *l)
     char when[40];
     for (size_t i = 0; i < l->count; i++) {
         unix_iso(when, sizeof when, l->times[i]);
-        fprintf(f, "%s  %s\n", l->tokens[i], when);
+        out_safe(f, l->tokens[i]);
+        fprintf(f, "  %s\n", when);
     }
 }
 

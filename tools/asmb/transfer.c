@@ -27,7 +27,12 @@ char *path_join(const char *dir, const char *name)
 static int local_error(const char *name, int err)
 {
     if (err == EPIPE && !name) return CLI_FAIL;
-    return cli_error(CLI_FAIL, "%s: %s", name ? name : "standard output", strerror(err));
+    return cli_error(CLI_FAIL, "%s: %s", name ? name : "standard output", local_strerror(err));
+}
+
+const char *local_strerror(int err)
+{
+    return err == ELOOP ? "a symbolic link: not followed" : strerror(err);
 }
 
 int has_wildcard(const char *text)
@@ -43,7 +48,9 @@ int has_wildcard(const char *text)
 int sink_open(get_sink *g)
 {
     if (g->opened) return 0;
-    g->fd = g->local ? open(g->local, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : 1;
+    /* O_NOFOLLOW: a planted symbolic link must not redirect the write */
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (g->excl ? O_EXCL : O_TRUNC);
+    g->fd = g->local ? openat(g->dirfd, g->name, flags, 0666) : 1;
     if (g->fd < 0) {
         g->err = errno;
         return -1;
@@ -134,7 +141,8 @@ int cmd_get(const cli_opts *o)
     if (!status) status = local_target(o, s.url.path, &local);
     if (!status) status = session_connect(o, &s);
     if (!status) {
-        g.local = local;
+        g.local = g.name = local;
+        g.dirfd = AT_FDCWD;
         status = retrieve(o, &s, &g);
     }
     if (g.opened && local && close(g.fd) && !status) status = local_error(local, errno);

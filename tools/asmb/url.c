@@ -126,13 +126,52 @@ static int parse_hostport(const char *s, size_t n, cli_url *u, char *err, size_t
     return port ? parse_port(port, (size_t)(s + n - port), &u->port, err, errlen) : 0;
 }
 
+int url_password_span(const char *text, size_t *start, size_t *len)
+{
+    const char *p = strstr(text, "://");
+    if (!p) return -1;
+    p += 3;
+    const char *auth_end = p + strcspn(p, "/"), *at = NULL;
+    for (const char *q = p; q < auth_end; q++)
+        if (*q == '@') at = q; /* the last one, as url_parse */
+    if (!at) return -1;
+    const char *semi = memchr(p, ';', (size_t)(at - p));
+    const char *user = semi ? semi + 1 : p;
+    const char *colon = memchr(user, ':', (size_t)(at - user));
+    if (!colon) return -1;
+    *start = (size_t)(colon + 1 - text);
+    *len = (size_t)(at - colon - 1);
+    return 0;
+}
+
+char *url_redact(const char *text)
+{
+    size_t start, len, n = strlen(text);
+    if (url_password_span(text, &start, &len)) return strdup(text);
+    char *r = malloc(n - len + 4);
+    if (r) sprintf(r, "%.*s***%s", (int)start, text, text + start + len);
+    return r;
+}
+
+void hide_secret(char *s, size_t start, size_t len)
+{
+    size_t total = strlen(s), keep = len >= 3 ? 3 : 0;
+    volatile char *v = s + start;
+    for (size_t i = 0; i < len; i++) v[i] = 0; /* not optimised away */
+    memset(s + start, '*', keep);
+    memmove(s + start + keep, s + start + len, total - start - len + 1);
+    memset(s + total - len + keep, 0, len - keep + 1);
+}
+
 int url_is_smb(const char *text) { return text && strncasecmp(text, "smb://", 6) == 0; }
 
 int url_parse(const char *text, cli_url *u, char *err, size_t errlen)
 {
     memset(u, 0, sizeof *u);
     if (!url_is_smb(text)) {
-        snprintf(err, errlen, "not an smb:// URL: '%s'", text);
+        char *shown = url_redact(text);
+        snprintf(err, errlen, "not an smb:// URL: '%s'", shown ? shown : "");
+        free(shown);
         return -1;
     }
     const char *p = text + 6, *auth_end = p + strcspn(p, "/");

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "mem.h"
+#include "../mem.h"
 
 asmb_deferred *asmb__deferred_new(asmb_conn *c)
 {

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "ntstatus.h"
+#include "../ntstatus.h"
 
 static const char *const level_names[] = {"", "error", "warn", "info", "debug", "trace"};
 

@@ -1,15 +1,17 @@
 /* The public connection object: configuration, lifetime, the ordered
  * delivery of events to the caller, and the end of a connection. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h> /* OPENSSL_cleanse */
+
 #include "deferred.h"
-#include "loop/uv_transport.h"
 #include "log.h"
-#include "mem.h"
-#include "ntstatus.h"
+#include "../mem.h"
+#include "../ntstatus.h"
 
 ASMB_API void asmb_config_init(asmb_config *cfg)
 {
@@ -71,7 +73,6 @@ static int copy_config(asmb_conn *c, const asmb_config *in)
     if (!g->io_window) g->io_window = 2;
     if (g->io_window > 64) g->io_window = 64;
     c->user = asmb__strdup(g->username ? g->username : "");
-    c->pass = asmb__strdup(g->password ? g->password : "");
     c->domain = asmb__strdup(g->domain ? g->domain : "");
     c->workstation = asmb__strdup(g->workstation ? g->workstation : "ASMB");
     c->my_name = asmb__strdup(g->my_name ? g->my_name : "");
@@ -80,7 +81,7 @@ static int copy_config(asmb_conn *c, const asmb_config *in)
     g->username = g->password = g->domain = g->workstation = NULL;
     g->my_name = c->my_name;
     g->remote_name = c->remote_name;
-    return c->user && c->pass && c->domain && c->workstation && c->my_name && c->remote_name
+    return c->user && c->domain && c->workstation && c->my_name && c->remote_name
                ? 0
                : ASMB_ENOMEM;
 }
@@ -103,9 +104,15 @@ static void conn_destroy(asmb_conn *c)
     asmb__ntlm_free(c->ntlm);
     asmb__enc_free(c);
     asmb__crypto_free(c->crypto);
-    if (c->pass) memset(c->pass, 0, strlen(c->pass));
+    /* Secrets do not outlive the connection in freed memory. */
+    OPENSSL_cleanse(c->nt_hash, sizeof c->nt_hash);
+    OPENSSL_cleanse(c->session_key, sizeof c->session_key);
+    OPENSSL_cleanse(c->signing_key, sizeof c->signing_key);
+    OPENSSL_cleanse(c->enc_key, sizeof c->enc_key);
+    OPENSSL_cleanse(c->dec_key, sizeof c->dec_key);
+    OPENSSL_cleanse(c->app_key, sizeof c->app_key);
+    OPENSSL_cleanse(c->preauth, sizeof c->preauth);
     asmb__free(c->user);
-    asmb__free(c->pass);
     asmb__free(c->domain);
     asmb__free(c->workstation);
     asmb__free(c->my_name);
@@ -126,7 +133,9 @@ asmb_conn *asmb__conn_create(const asmb_config *cfg, const asmb_handlers *handle
     c->ev_disconnected.kind = ASMB_EV_DISCONNECTED;
     if (handlers) c->handlers = *handlers;
     c->arg = arg;
-    if (copy_config(c, cfg) || !(c->crypto = asmb__crypto_new())) {
+    /* Only the password's NT hash is kept (re-authentication needs no more). */
+    if (copy_config(c, cfg) || !(c->crypto = asmb__crypto_new()) ||
+        asmb__ntlm_hash(c->crypto, cfg && cfg->password ? cfg->password : "", c->nt_hash)) {
         conn_destroy(c);
         return NULL;
     }
@@ -134,18 +143,6 @@ asmb_conn *asmb__conn_create(const asmb_config *cfg, const asmb_handlers *handle
 }
 
 void asmb__conn_destroy(asmb_conn *c) { conn_destroy(c); }
-
-ASMB_API asmb_conn *asmb_conn_new(uv_loop_t *loop, const asmb_config *cfg,
-                                  const asmb_handlers *handlers, void *arg)
-{
-    if (!loop) return NULL;
-    asmb_conn *c = asmb__conn_create(cfg, handlers, arg);
-    if (c && asmb__uv_attach(c, loop)) {
-        conn_destroy(c);
-        return NULL;
-    }
-    return c;
-}
 
 ASMB_API int asmb_conn_connect(asmb_conn *c, const char *host, int port)
 {
@@ -195,15 +192,14 @@ ASMB_API void asmb_conn_free(asmb_conn *c)
 
 void asmb__thread_bind(asmb_conn *c)
 {
-    c->owner = uv_thread_self();
+    c->owner = pthread_self();
     c->has_owner = 1;
 }
 
 #ifndef NDEBUG
 void asmb__thread_check(const asmb_conn *c, const char *what)
 {
-    uv_thread_t me = uv_thread_self();
-    if (!c->has_owner || uv_thread_equal(&me, &c->owner)) return;
+    if (!c->has_owner || pthread_equal(pthread_self(), c->owner)) return;
     fprintf(stderr, "asmb: %s called on a thread other than the connection's; a connection "
                     "and its deferreds are used from the thread that runs their loop only\n",
             what);

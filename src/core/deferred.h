@@ -1,7 +1,7 @@
 /* Deferred completion handles (internal side). */
 #ifndef ASMB_DEFERRED_H
 #define ASMB_DEFERRED_H
-#include "core/conn.h"
+#include "conn.h"
 
 typedef struct asmb_pair {
     asmb_callback cb;

@@ -2,7 +2,7 @@
  * the level before formatting, so a silent connection pays one branch. */
 #ifndef ASMB_LOG_H
 #define ASMB_LOG_H
-#include "core/conn.h"
+#include "conn.h"
 
 void asmb__log_emit(const asmb_conn *c, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,33 @@
+/** \file asmb_uv.h
+ * \brief The libuv transport: a connection driven by a uv_loop_t.
+ *
+ * The library's core knows no event loop; this header and src/loop/uv_transport.c
+ * are the libuv glue (asmb_fd.h is the other transport). asmb.h includes this
+ * header unless ASMB_NO_UV is defined.
+ */
+#ifndef ASMB_UV_H
+#define ASMB_UV_H
+
+#include <uv.h>
+
+#include "asmb.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A new, unconnected connection on loop. cfg (NULL = defaults) and handlers
+ * are copied; arg is passed to every handler. NULL on bad arguments (no loop,
+ * an invalid config: unknown dialect, min_dialect > max_dialect, signing or
+ * encryption out of range) or out of memory. The caller owns the result
+ * until asmb_conn_free; use it from the loop's thread only. DNS goes through
+ * uv_getaddrinfo, deadlines through one uv_timer_t; the memory goes once the
+ * loop has closed the connection's handles (keep running uv_run after
+ * asmb_conn_free, before uv_loop_close). */
+ASMB_API asmb_conn *asmb_conn_new(uv_loop_t *loop, const asmb_config *cfg,
+                                  const asmb_handlers *handlers, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
