@@ -200,9 +200,7 @@ static void fz_feed(fz_engine *e, const uint8_t *p, size_t n)
  *    encrypts everything, or the request went sealed) or else signed. */
 static const asmb_req *fz_pending(const asmb_conn *c, uint64_t msg_id)
 {
-    for (const asmb_req *r = c->pending[msg_id & (ASMB_PENDING_BUCKETS - 1)]; r; r = r->hnext)
-        if (r->msg_id == msg_id) return r;
-    return NULL;
+    return asmb__eng_pending_find(c, msg_id);
 }
 
 static int fz_ss_signing_key(asmb_conn *c, uint8_t key[16])

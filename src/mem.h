@@ -8,7 +8,8 @@
 
 #include "asmb/asmb.h"
 
-/* The process-wide allocator (the only process-wide state of the library):
+/* The process-wide allocator (with the shared OpenSSL context of
+ * src/crypto/crypto.c, the only process-wide state of the library):
  * written by asmb_set_allocator before any connection exists, read here. */
 extern asmb_allocator asmb__allocator;
 

@@ -627,6 +627,26 @@ typedef struct asmb_allocator {
  * when a function is missing (the allocator is then unchanged). */
 ASMB_API int asmb_set_allocator(const asmb_allocator *a);
 
+/* ---- process-wide state ------------------------------------------------- */
+
+/** Releases the library's process-wide cryptographic state: one private
+ * OpenSSL library context (OSSL_LIB_CTX with the default and legacy
+ * providers; the process's default context is never touched) and the
+ * algorithms fetched from it once, shared read-only by every connection of
+ * every loop and thread. Besides the allocator (asmb_set_allocator), it is
+ * the only process-wide state of the library. It is made on first use, by the
+ * first asmb_conn_new (thread-safely), so calling this is never required: it
+ * is for leak checkers, and for programs that unload the library or want
+ * OpenSSL's memory back.
+ *
+ * Call it once every connection was freed and its loop ran to the end (its
+ * handles closed). It then returns 0 and the library re-initialises on next
+ * use (the next asmb_conn_new). While any connection still exists it releases
+ * nothing and returns ASMB_EINUSE. Any thread; not while another thread
+ * creates a connection. Call it before OpenSSL's own cleanup (OPENSSL_cleanup,
+ * run at exit), not from an atexit handler registered before OpenSSL's. */
+ASMB_API int asmb_library_cleanup(void);
+
 /** The library's name and version, "asmb 0.1.0". Static; any thread. */
 ASMB_API const char *asmb_version(void);
 

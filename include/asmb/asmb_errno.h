@@ -32,7 +32,8 @@
     XX(ENOENT, -19, "no such object")                                                      \
     XX(EINUSE, -20, "object in use")                                                       \
     XX(EDECRYPT, -21, "message decryption failed: bad key or tampered message")           \
-    XX(ELOCAL, -22, "the local sink or source failed")
+    XX(ELOCAL, -22, "the local sink or source failed")                                     \
+    XX(EMFILE, -23, "too many open files: the descriptor limit was reached")
 
 /** Library error codes, all negative; 0 is success. Returned at once by
  * calls, and found in asmb_failure.code and asmb_error.code. */
@@ -40,7 +41,7 @@ typedef enum {
 #define ASMB_ERR_ENUM_(name, val, msg) ASMB_##name = (val),
     ASMB_ERRNO_MAP(ASMB_ERR_ENUM_)
 #undef ASMB_ERR_ENUM_
-    ASMB_ERRNO_MIN_ = -23 ///< one below the lowest code; not an error
+    ASMB_ERRNO_MIN_ = -24 ///< one below the lowest code; not an error
 } asmb_errno;
 
 /** \var ASMB_EINVAL
@@ -95,5 +96,10 @@ typedef enum {
 /** \var ASMB_ELOCAL
  * The local sink or source failed (returned a negative value, or its file
  * descriptor failed). */
+/** \var ASMB_EMFILE
+ * No file descriptor for the connection's socket: the process's limit
+ * (RLIMIT_NOFILE, EMFILE) or the system's (ENFILE) was reached. The
+ * connection ends (disconnected, with a message naming the limit); raise the
+ * limit or hold fewer connections. */
 
 #endif

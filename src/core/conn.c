@@ -102,6 +102,7 @@ static void conn_destroy(asmb_conn *c)
         c->pool = n;
     }
     asmb__ntlm_free(c->ntlm);
+    if (c->ops_state_free) c->ops_state_free(c->ops_state);
     asmb__enc_free(c);
     asmb__crypto_free(c->crypto);
     /* Secrets do not outlive the connection in freed memory. */

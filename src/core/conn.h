@@ -140,7 +140,11 @@ enum {
     ASMB_ST_CLOSING, ASMB_ST_DEAD
 };
 
-#define ASMB_PENDING_BUCKETS 1024
+/* The pending table: allocated with the first request, grown (doubling, up
+ * to PENDING_MAX_BUCKETS) as requests pile up, freed when the connection is
+ * idle (src/core/engine.c). */
+#define ASMB_PENDING_MIN_BUCKETS 16u
+#define ASMB_PENDING_MAX_BUCKETS 65536u
 
 struct asmb_conn {
     int state;
@@ -183,25 +187,27 @@ struct asmb_conn {
     uint32_t credits;  /* granted and unused */
     uint32_t inflight; /* credits charged by requests awaiting replies */
     asmb_req *q_head, *q_tail;          /* waiting for credits, FIFO */
-    asmb_req *pending[ASMB_PENDING_BUCKETS];
-    size_t npending;
+    asmb_req **pending; /* npbuckets chains by message id; NULL while none */
+    size_t npbuckets, npending;
     asmb_req *t_head, *t_tail; /* by deadline, earliest first */
     asmb_tree *trees;
-    /* File operations (src/ops/fileop.c): how many are admitted to send, and
-     * those waiting for a slot, FIFO. A waiting one holds no buffers. */
-    unsigned fop_active;
-    int fop_admitting;
-    struct asmb_fop *fop_wait_head, *fop_wait_tail;
-    uint64_t fop_moved; /* engine clock of the last admission */
+    /* The ops layer's own state on this connection (its admission queue);
+     * the core only frees it with the connection. */
+    void *ops_state;
+    void (*ops_state_free)(void *);
 
     /* output */
     asmb_frame *out_head, *out_tail;
     asmb_frame *pool; /* spare large frame buffers */
     unsigned npool;
 
-    /* input: one buffer holding a partial frame */
+    /* input: one buffer holding a partial frame, sized to what comes: small
+     * reads grow rx_chunk while they fill it, a large frame gets a buffer of
+     * its size; what is beyond the small size (and the frame pool, and the
+     * pending table) goes once the connection has been idle ASMB_TRIM_MS. */
     uint8_t *rx;
-    size_t rx_len, rx_cap;
+    size_t rx_len, rx_cap, rx_chunk;
+    uint64_t trim_at; /* engine clock of the idle trim; 0 = none due */
 
     /* delivery */
     asmb_evnode *ev_head, *ev_tail;
@@ -276,9 +282,16 @@ void asmb__eng_start(asmb_conn *c);   /* socket connected: negotiate */
 /* Space for received bytes (never NULL unless out of memory). */
 uint8_t *asmb__eng_rx_space(asmb_conn *c, size_t *len);
 void asmb__eng_rx_done(asmb_conn *c, size_t n);
+/* The space was offered but nothing came (the socket has nothing to read
+ * now, or the connection ended): an idle connection lets its small receive
+ * buffer go, so that thousands of idle connections hold none; an ended one
+ * lets any go. */
+void asmb__eng_rx_unused(asmb_conn *c);
 asmb_frame *asmb__eng_take_output(asmb_conn *c); /* list; caller owns */
 void asmb__eng_tick(asmb_conn *c);               /* fire due deadlines */
 uint64_t asmb__eng_deadline(const asmb_conn *c); /* 0 = none */
+/* The sent request with message id id (fuzz harness, tests); NULL if none. */
+const asmb_req *asmb__eng_pending_find(const asmb_conn *c, uint64_t id);
 void asmb__eng_output(asmb_conn *c, asmb_frame *f); /* internal: queue a frame */
 
 /* ---- session (session.c) ---- */

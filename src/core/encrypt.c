@@ -25,8 +25,7 @@ int asmb__enc_setup(asmb_conn *c)
     /* The cipher is one we offered and the default provider has: no
      * object means no memory. */
     if (!c->enc || !c->dec) return ASMB_ENOMEM;
-    if (asmb__random(c->crypto, c->nonce_salt, sizeof c->nonce_salt)) return ASMB_ECRYPTO;
-    return 0;
+    return asmb__random(c->crypto, c->nonce_salt, sizeof c->nonce_salt);
 }
 
 void asmb__enc_free(asmb_conn *c)

@@ -10,8 +10,14 @@
 #include "../ntstatus.h"
 #include "conn.h"
 
-#define RX_CHUNK (256u * 1024u)    /* receive space offered for small frames */
-#define FRAME_MAX 0xFFFFFFu        /* 24-bit direct-TCP length (MS-SMB2 2.1) */
+#define RX_MIN (16u * 1024u)    /* receive space offered at first for small frames */
+#define RX_CHUNK (256u * 1024u) /* ... grown up to this while reads fill it */
+#define FRAME_MAX 0xFFFFFFu     /* 24-bit direct-TCP length (MS-SMB2 2.1) */
+/* An idle connection (nothing sent, nothing queued) lets its large buffers go
+ * (receive buffer, frame pool, a grown pending table) after this long: kept
+ * while large frames keep coming, so that a transfer does not fault fresh
+ * pages in for every frame, and not held by thousands of idle connections. */
+#define TRIM_MS 1000u
 
 /* ---- requests ---- */
 
@@ -35,11 +41,44 @@ void asmb__req_free(asmb_req *r)
 
 uint32_t asmb__ntstatus_of(const asmb_reply *rep) { return rep->hdr->status; }
 
-static asmb_req **bucket(asmb_conn *c, uint64_t id)
+static asmb_req **bucket(const asmb_conn *c, uint64_t id)
 {
-    return &c->pending[id & (ASMB_PENDING_BUCKETS - 1)];
+    return &c->pending[id & (c->npbuckets - 1)];
 }
 
+/* Room for n more sent requests: the table exists (else ASMB_ENOMEM) and has
+ * grown with what is in flight (two per chain on average; message ids are
+ * consecutive). A table that can't grow keeps working, with longer chains. */
+static int pending_reserve(asmb_conn *c, size_t n)
+{
+    size_t want = c->npbuckets ? c->npbuckets : ASMB_PENDING_MIN_BUCKETS;
+    while (want < ASMB_PENDING_MAX_BUCKETS && c->npending + n > want * 2) want *= 2;
+    if (want == c->npbuckets) return 0;
+    asmb_req **t = asmb__calloc(want, sizeof *t);
+    if (!t) return c->pending ? 0 : ASMB_ENOMEM;
+    for (size_t i = 0; i < c->npbuckets; i++) {
+        asmb_req *r;
+        while ((r = c->pending[i])) {
+            c->pending[i] = r->hnext;
+            asmb_req **b = &t[r->msg_id & (want - 1)];
+            r->hnext = *b;
+            *b = r;
+        }
+    }
+    asmb__free(c->pending);
+    c->pending = t;
+    c->npbuckets = want;
+    return 0;
+}
+
+static void pending_free(asmb_conn *c)
+{
+    asmb__free(c->pending);
+    c->pending = NULL;
+    c->npbuckets = 0;
+}
+
+/* After pending_reserve. */
 static void pending_add(asmb_conn *c, asmb_req *r)
 {
     asmb_req **b = bucket(c, r->msg_id);
@@ -48,15 +87,22 @@ static void pending_add(asmb_conn *c, asmb_req *r)
     c->npending++;
 }
 
-static asmb_req *pending_find(asmb_conn *c, uint64_t id)
+static asmb_req *pending_find(const asmb_conn *c, uint64_t id)
 {
+    if (!c->pending) return NULL;
     for (asmb_req *r = *bucket(c, id); r; r = r->hnext)
         if (r->msg_id == id) return r;
     return NULL;
 }
 
+const asmb_req *asmb__eng_pending_find(const asmb_conn *c, uint64_t id)
+{
+    return pending_find(c, id);
+}
+
 static void pending_del(asmb_conn *c, asmb_req *r)
 {
+    if (!c->pending) return;
     for (asmb_req **p = bucket(c, r->msg_id); *p; p = &(*p)->hnext) {
         if (*p == r) {
             *p = r->hnext;
@@ -106,9 +152,22 @@ void asmb__frame_free(asmb_frame *f)
 #define POOL_MIN (256u * 1024u)
 #define POOL_MAX 8u
 
+static int conn_idle(const asmb_conn *c) { return !c->npending && !c->q_head; }
+
+static void pool_free(asmb_conn *c)
+{
+    while (c->pool) {
+        asmb_frame *n = c->pool->next;
+        asmb__frame_free(c->pool);
+        c->pool = n;
+    }
+    c->npool = 0;
+}
+
 void asmb__frame_release(asmb_conn *c, asmb_frame *f)
 {
-    if (f->cap < POOL_MIN || c->npool >= POOL_MAX) {
+    /* Nothing in flight: no transfer that would take the buffer again soon. */
+    if (f->cap < POOL_MIN || c->npool >= POOL_MAX || conn_idle(c)) {
         asmb__frame_free(f);
         return;
     }
@@ -212,6 +271,7 @@ static int encode_at(asmb_req *r, asmb_wr *w, size_t *start)
  * whole frame sealed once when encrypted. */
 static int send_one(asmb_conn *c, asmb_req *head)
 {
+    if (pending_reserve(c, CHAIN_MAX)) return ASMB_ENOMEM; /* room for the chain's replies */
     asmb_wr w;
     asmb_wr_init(&w);
     if (head->size_hint >= POOL_MIN) pool_take(c, &w, PREFIX + SMB2_HDR_LEN + head->size_hint);
@@ -545,10 +605,40 @@ static size_t frame_need(const asmb_conn *c)
     return 4 + ((size_t)c->rx[1] << 16 | (size_t)c->rx[2] << 8 | c->rx[3]);
 }
 
+static void rx_free(asmb_conn *c)
+{
+    asmb__free(c->rx);
+    c->rx = NULL;
+    c->rx_cap = c->rx_len = 0;
+    c->rx_chunk = RX_MIN;
+}
+
+/* What an idle connection holds beyond its state: a small receive buffer
+ * and a small pending table go at once (they cost nothing to make again,
+ * and libuv does not always report "nothing more to read"); the large
+ * things (a grown table, a receive buffer grown for large frames, the frame
+ * pool) when force, i.e. once the idle deadline passed, which is armed here
+ * until then. */
+static void trim(asmb_conn *c, int force)
+{
+    if (!conn_idle(c)) return;
+    if (!c->rx_len && (force || c->rx_cap <= RX_MIN)) rx_free(c);
+    if (force || c->npbuckets <= ASMB_PENDING_MIN_BUCKETS) pending_free(c);
+    if (force) pool_free(c);
+    if (!force && !c->trim_at && (c->rx || c->pending || c->pool)) c->trim_at = c->now + TRIM_MS;
+}
+
+void asmb__eng_rx_unused(asmb_conn *c)
+{
+    if (c->state == ASMB_ST_DEAD || (!c->rx_len && c->rx_cap <= RX_MIN && conn_idle(c)))
+        rx_free(c);
+}
+
 uint8_t *asmb__eng_rx_space(asmb_conn *c, size_t *len)
 {
     size_t need = frame_need(c);
-    size_t want = need > RX_CHUNK ? need : RX_CHUNK;
+    if (c->rx_chunk < RX_MIN) c->rx_chunk = RX_MIN;
+    size_t want = need > c->rx_chunk ? need : c->rx_chunk;
     if (c->rx_cap < want) {
         uint8_t *p = asmb__realloc(c->rx, want);
         if (!p) return NULL;
@@ -565,6 +655,8 @@ uint8_t *asmb__eng_rx_space(asmb_conn *c, size_t *len)
 void asmb__eng_rx_done(asmb_conn *c, size_t n)
 {
     c->rx_len += n;
+    /* The read filled what was offered: more is waiting, offer more. */
+    if (c->rx_len == c->rx_cap && c->rx_chunk < RX_CHUNK) c->rx_chunk *= 2;
     size_t off = 0;
     while (c->state != ASMB_ST_DEAD && c->rx_len - off >= 4) {
         uint8_t *p = c->rx + off;
@@ -593,14 +685,15 @@ void asmb__eng_rx_done(asmb_conn *c, size_t n)
         if (handle_frame(c, p + 4, flen)) break;
     }
     if (c->state == ASMB_ST_DEAD) {
-        c->rx_len = 0;
+        rx_free(c);
         return;
     }
-    /* The buffer is kept (large frames come in runs: re-allocating each one
-     * would fault fresh pages in every time). */
+    /* The buffer is kept while requests are in flight (large frames come in
+     * runs: re-allocating each one would fault fresh pages in every time). */
     memmove(c->rx, c->rx + off, c->rx_len - off);
     c->rx_len -= off;
     pump(c);
+    trim(c, 0);
     if (c->tp) c->tp->rearm(c);
 }
 
@@ -631,11 +724,16 @@ uint64_t asmb__eng_deadline(const asmb_conn *c)
 {
     uint64_t d = c->phase_deadline;
     if (c->t_head && (!d || c->t_head->deadline < d)) d = c->t_head->deadline;
+    if (c->trim_at && (!d || c->trim_at < d)) d = c->trim_at;
     return c->state == ASMB_ST_DEAD ? 0 : d;
 }
 
 void asmb__eng_tick(asmb_conn *c)
 {
+    if (c->trim_at && c->now >= c->trim_at) {
+        c->trim_at = 0;
+        trim(c, 1); /* still busy: armed again when it is idle next */
+    }
     if (c->phase_deadline && c->now >= c->phase_deadline) {
         c->phase_deadline = 0;
         if (c->state == ASMB_ST_CONNECTING)
@@ -678,7 +776,7 @@ void asmb__eng_drop_all(asmb_conn *c, int code)
         queue_del(c, r);
         drop_queued(c, r, code);
     }
-    for (size_t i = 0; i < ASMB_PENDING_BUCKETS; i++) {
+    for (size_t i = 0; i < c->npbuckets; i++) {
         while (c->pending[i]) {
             asmb_req *r = c->pending[i];
             c->pending[i] = r->hnext;
@@ -688,5 +786,6 @@ void asmb__eng_drop_all(asmb_conn *c, int code)
             asmb__req_free(r);
         }
     }
+    pending_free(c);
     c->credits = c->inflight = 0;
 }

@@ -70,7 +70,8 @@ static int negotiate_encode(asmb_req *r, asmb_wr *w)
     q.ciphers = ciphers;
     q.nciphers = cipher_list(c, ciphers);
     memcpy(q.client_guid, c->client_guid, 16);
-    if (asmb__random(c->crypto, q.salt, sizeof q.salt)) return ASMB_ECRYPTO;
+    int rc = asmb__random(c->crypto, q.salt, sizeof q.salt); /* ASMB_ENOMEM or _ECRYPTO */
+    if (rc) return rc;
     q.signing = sign_algos;
     q.nsigning = (int)ASMB_ARRAY_LEN(sign_algos);
     q.netname = c->host;
@@ -171,7 +172,8 @@ int asmb__session_start(asmb_conn *c)
     c->credits = 1; /* the client starts with one credit (3.2.4.1.5) */
     c->next_msg_id = 0;
     memset(c->preauth, 0, sizeof c->preauth);
-    if (asmb__random(c->crypto, c->client_guid, 16)) return ASMB_ECRYPTO;
+    int rc = asmb__random(c->crypto, c->client_guid, 16); /* ASMB_ENOMEM or _ECRYPTO */
+    if (rc) return rc;
     asmb_req *r = asmb__req_new(c, SMB2_NEGOTIATE, NULL);
     if (!r) return ASMB_ENOMEM;
     r->encode = negotiate_encode;

@@ -49,8 +49,8 @@ asmb_aead *asmb__aead_new(asmb_crypto *c, int cipher, const uint8_t *key, int en
 {
     int i = find(cipher);
     if (i < 0) return NULL;
+    const EVP_CIPHER *ci = asmb__crypto_cipher(c, ciphers[i].name); /* shared, fetched once */
     asmb_aead *a = asmb__calloc(1, sizeof *a);
-    EVP_CIPHER *ci = EVP_CIPHER_fetch(asmb__crypto_libctx(c), ciphers[i].name, NULL);
     if (!a || !ci || !(a->ctx = EVP_CIPHER_CTX_new())) goto fail;
     a->ccm = ciphers[i].ccm;
     a->encrypt = encrypt;
@@ -60,10 +60,8 @@ asmb_aead *asmb__aead_new(asmb_crypto *c, int cipher, const uint8_t *key, int en
         (a->ccm && !EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, 16, NULL)) ||
         !EVP_CipherInit_ex(a->ctx, NULL, NULL, key, NULL, encrypt))
         goto fail;
-    EVP_CIPHER_free(ci);
     return a;
 fail:
-    EVP_CIPHER_free(ci);
     asmb__aead_free(a);
     return NULL;
 }
@@ -83,13 +81,13 @@ static int run(asmb_aead *a, const uint8_t *nonce, const uint8_t *aad, size_t aa
     if (len > INT_MAX || aad_len > INT_MAX) return ASMB_EINVAL;
     if (a->ccm && !a->encrypt &&
         !EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, 16, (void *)tag_in))
-        return ASMB_ECRYPTO;
-    if (!EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, nonce, a->encrypt)) return ASMB_ECRYPTO;
-    if (a->ccm && !EVP_CipherUpdate(a->ctx, NULL, &outl, NULL, (int)len)) return ASMB_ECRYPTO;
-    if (!EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len)) return ASMB_ECRYPTO;
+        return asmb__crypto_error();
+    if (!EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, nonce, a->encrypt)) return asmb__crypto_error();
+    if (a->ccm && !EVP_CipherUpdate(a->ctx, NULL, &outl, NULL, (int)len)) return asmb__crypto_error();
+    if (!EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len)) return asmb__crypto_error();
     /* CCM checks the tag inside this call when decrypting. */
     if (!EVP_CipherUpdate(a->ctx, buf, &outl, buf, (int)len))
-        return a->encrypt ? ASMB_ECRYPTO : ASMB_EDECRYPT;
+        return a->encrypt ? asmb__crypto_error() : ASMB_EDECRYPT;
     return 0;
 }
 
@@ -98,8 +96,8 @@ int asmb__aead_seal(asmb_aead *a, const uint8_t *nonce, const uint8_t *aad, size
 {
     int outl, rc = run(a, nonce, aad, aad_len, buf, len, NULL);
     if (rc) return rc;
-    if (!a->ccm && !EVP_CipherFinal_ex(a->ctx, buf + len, &outl)) return ASMB_ECRYPTO;
-    return EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag) ? 0 : ASMB_ECRYPTO;
+    if (!a->ccm && !EVP_CipherFinal_ex(a->ctx, buf + len, &outl)) return asmb__crypto_error();
+    return EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag) ? 0 : asmb__crypto_error();
 }
 
 int asmb__aead_open(asmb_aead *a, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
@@ -107,6 +105,6 @@ int asmb__aead_open(asmb_aead *a, const uint8_t *nonce, const uint8_t *aad, size
 {
     int outl, rc = run(a, nonce, aad, aad_len, buf, len, tag);
     if (rc || a->ccm) return rc;
-    if (!EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, 16, (void *)tag)) return ASMB_ECRYPTO;
+    if (!EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, 16, (void *)tag)) return asmb__crypto_error();
     return EVP_CipherFinal_ex(a->ctx, buf + len, &outl) ? 0 : ASMB_EDECRYPT;
 }

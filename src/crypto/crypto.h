@@ -1,9 +1,12 @@
-/* Thin wrappers over OpenSSL 3 libcrypto. Each connection owns one
- * asmb_crypto: a private OSSL_LIB_CTX with the default and legacy providers
- * (legacy for MD4/RC4 of NTLM), never the process default context.
- * All functions return 0 or a negative ASMB_E* code (ASMB_ECRYPTO).
- * An asmb_crypto keeps reusable MAC/digest contexts for the hot path, so it
- * is not thread-safe: use it from one thread at a time (its connection's). */
+/* Thin wrappers over OpenSSL 3 libcrypto. One private OSSL_LIB_CTX per
+ * process (default and legacy providers, legacy for MD4/RC4 of NTLM; never
+ * the process default context), made by the first asmb__crypto_new and
+ * released by asmb_library_cleanup; its algorithms are fetched once and
+ * shared. Each connection owns one asmb_crypto: its reusable MAC/digest/
+ * cipher contexts (made on first use), so it is not thread-safe: use it from
+ * one thread at a time (its connection's).
+ * All functions return 0 or a negative ASMB_E* code: ASMB_ENOMEM when
+ * OpenSSL ran out of memory, else ASMB_ECRYPTO. */
 #ifndef ASMB_CRYPTO_H
 #define ASMB_CRYPTO_H
 #include <stddef.h>
@@ -16,10 +19,14 @@ typedef struct asmb_iov {
     size_t len;
 } asmb_iov;
 
-asmb_crypto *asmb__crypto_new(void); /* NULL on failure */
+/* NULL on failure (no memory, or the shared context could not be made). */
+asmb_crypto *asmb__crypto_new(void);
 void asmb__crypto_free(asmb_crypto *c);
+/* After an OpenSSL call failed outside these wrappers: ASMB_ENOMEM or
+ * ASMB_ECRYPTO from the thread's OpenSSL error queue, which it clears. */
+int asmb__crypto_error(void);
 
-/* Random bytes (RAND_bytes_ex on the private context). */
+/* Random bytes (RAND_bytes_ex on the shared private context). */
 int asmb__random(asmb_crypto *c, void *out, size_t n);
 
 int asmb__md4(asmb_crypto *c, const void *p, size_t n, uint8_t out[16]);
@@ -71,8 +78,11 @@ int asmb__smb2_sign(asmb_crypto *c, int algo, const uint8_t key[16], uint8_t *hd
 int asmb__smb2_verify(asmb_crypto *c, int algo, const uint8_t key[16], const asmb_iov *iov, int n);
 
 
-/* The private OSSL_LIB_CTX (as void *, to keep OpenSSL types out of here). */
+/* The shared private OSSL_LIB_CTX (as void *, to keep OpenSSL types out of here). */
 void *asmb__crypto_libctx(asmb_crypto *c);
+/* The shared fetched EVP_CIPHER of an AEAD ("AES-128-CCM", "AES-128-GCM",
+ * "AES-256-CCM", "AES-256-GCM"); NULL for another name. */
+const void *asmb__crypto_cipher(asmb_crypto *c, const char *name);
 
 /* AEAD for SMB3 encryption (MS-SMB2 3.1.4.3): AES-128/256-CCM (11-byte
  * nonce) and -GCM (12-byte nonce), 16-byte tag, in place. One object per key

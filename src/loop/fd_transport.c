@@ -34,7 +34,8 @@ typedef struct fdt {
     struct addrinfo *ai, *ai_next;
     int port;
     asmb_frame *wq_head, *wq_tail; /* frames taken from the engine, being written */
-    char err[128];
+    char err[160];
+    int err_code; /* the library code of err (asmb__sock_code) */
 } fdt;
 
 static const asmb_transport_ops fd_ops;
@@ -89,7 +90,9 @@ static void try_next(fdt *t)
         t->ai_next = a->ai_next;
         int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
         if (fd < 0) {
-            snprintf(t->err, sizeof t->err, "%s", strerror(errno));
+            int e = errno;
+            asmb__sock_error(t->err, sizeof t->err, e, strerror(e));
+            t->err_code = asmb__sock_code(e);
             continue;
         }
         int one = 1;
@@ -99,12 +102,14 @@ static void try_next(fdt *t)
             t->connecting = 1;
             return;
         }
-        snprintf(t->err, sizeof t->err, "%s", strerror(errno));
+        int e = errno;
+        asmb__sock_error(t->err, sizeof t->err, e, strerror(e));
+        t->err_code = asmb__sock_code(e);
         close(fd);
     }
     freeaddrinfo(t->ai);
     t->ai = NULL;
-    asmb__connect_failed(c, t->port, t->err);
+    asmb__connect_failed(c, t->port, t->err, t->err_code);
 }
 
 static int tp_connect(asmb_conn *c, const char *host, int port)
@@ -145,7 +150,8 @@ static void connect_step(fdt *t, int revents)
     if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
     if (err == EINPROGRESS || err == EALREADY) return;
     if (err) {
-        snprintf(t->err, sizeof t->err, "%s", strerror(err));
+        asmb__sock_error(t->err, sizeof t->err, err, strerror(err));
+        t->err_code = asmb__sock_code(err);
         close(t->fd);
         t->fd = -1;
         t->connecting = 0;
@@ -176,11 +182,15 @@ static void read_some(fdt *t)
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            asmb__eng_rx_unused(c); /* nothing more to read for now */
+            return;
+        }
         if (n == 0)
             asmb__conn_fail(c, ASMB_ECONNRESET, 0, "connection closed by the server");
         else
             asmb__conn_fail(c, ASMB_ECONNRESET, 0, "connection lost: %s", strerror(errno));
+        asmb__eng_rx_unused(c); /* ended: a dead connection holds no buffer */
         return;
     }
 }

@@ -22,7 +22,8 @@ typedef struct uvt {
     int tcp_inited, connected, resolving, shutting, socket_closed, released, open_handles;
     int port;
     int write_err; /* a write that could not start: the connection ends from the loop */
-    char err[128];
+    char err[160];
+    int err_code; /* the library code of err (asmb__sock_code) */
 } uvt;
 
 typedef struct wreq {
@@ -257,6 +258,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     set_time(t);
     if (n > 0) {
         asmb__eng_rx_done(c, (size_t)n);
+    } else if (n == 0) {
+        asmb__eng_rx_unused(c); /* EAGAIN: nothing more to read for now */
     } else if (n == UV_EOF) {
         asmb__conn_fail(c, ASMB_ECONNRESET, 0, "connection closed by the server");
     } else if (n == UV_ENOBUFS) {
@@ -264,6 +267,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     } else if (n < 0) {
         asmb__conn_fail(c, ASMB_ECONNRESET, 0, "connection lost: %s", uv_strerror((int)n));
     }
+    if (n < 0) asmb__eng_rx_unused(c); /* ended: a dead connection holds no buffer */
     after_event(t);
 }
 
@@ -290,7 +294,8 @@ static void on_connect(uv_connect_t *req, int status)
     set_time(t);
     if (status == UV_ECANCELED || t->shutting) return;
     if (status < 0) {
-        snprintf(t->err, sizeof t->err, "%s", uv_strerror(status));
+        asmb__sock_error(t->err, sizeof t->err, -status, uv_strerror(status));
+        t->err_code = asmb__sock_code(-status);
         uv_close((uv_handle_t *)&t->tcp, retry_closed); /* next address */
         return;
     }
@@ -316,15 +321,17 @@ static void try_next(uvt *t)
         t->tcp.data = t;
         t->tcp_inited = 1;
         t->connect_req.data = t;
+        /* The socket is made here: UV_EMFILE/UV_ENFILE when descriptors ran out. */
         int rc = uv_tcp_connect(&t->connect_req, &t->tcp, a->ai_addr, on_connect);
         if (rc == 0) return;
-        snprintf(t->err, sizeof t->err, "%s", uv_strerror(rc));
+        asmb__sock_error(t->err, sizeof t->err, -rc, uv_strerror(rc));
+        t->err_code = asmb__sock_code(-rc);
         uv_close((uv_handle_t *)&t->tcp, retry_closed);
         return;
     }
     uv_freeaddrinfo(t->ai);
     t->ai = NULL;
-    asmb__connect_failed(c, t->port, t->err);
+    asmb__connect_failed(c, t->port, t->err, t->err_code);
     after_event(t);
 }
 
@@ -338,6 +345,16 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         uv_freeaddrinfo(res);
         t->socket_closed = 1;
         maybe_finish(t);
+        return;
+    }
+    if (status == UV_EMFILE || status == UV_ENFILE || status == UV_ENOMEM ||
+        status == UV_EAI_MEMORY) { /* the resolver ran out, not the name */
+        char why[160];
+        asmb__sock_error(why, sizeof why, status == UV_EAI_MEMORY ? ENOMEM : -status,
+                         uv_strerror(status));
+        asmb__conn_fail(c, status == UV_EMFILE || status == UV_ENFILE ? ASMB_EMFILE : ASMB_ENOMEM,
+                        0, "resolving '%s': %s", c->host, why);
+        after_event(t);
         return;
     }
     if (status < 0) {

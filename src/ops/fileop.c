@@ -1,6 +1,8 @@
 /* The file-operation skeleton: tree, CREATE, work, CLOSE, completion. */
 #include "fileop.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../mem.h"
@@ -142,6 +144,53 @@ void asmb__close_orphan(asmb_conn *c, uint32_t tree_id, asmb_fid fid)
     asmb__req_submit(r, c->cfg.op_timeout_ms);
 }
 
+/* ---- state ---- */
+
+/* The admission queue: the ops layer's own state on a connection (the
+ * engine only keeps it for us and frees it with the connection). */
+typedef struct fop_queue {
+    unsigned active;       /* operations holding a slot */
+    int admitting;         /* admit_waiting is running */
+    asmb_fop *head, *tail; /* WAITING, FIFO */
+    uint64_t moved;        /* engine clock of the last admission */
+} fop_queue;
+
+static fop_queue *queue_of(asmb_conn *c) { return c->ops_state; }
+
+static int queue_ensure(asmb_conn *c)
+{
+    if (c->ops_state) return 0;
+    c->ops_state = asmb__calloc(1, sizeof(fop_queue));
+    if (!c->ops_state) return ASMB_ENOMEM;
+    c->ops_state_free = asmb__free;
+    return 0;
+}
+
+/* Allowed transitions, by bit of the state entered, for each state left. */
+#define B(s) (1u << ASMB_FOP_##s)
+static const unsigned next_ok[] = {
+    [ASMB_FOP_NEW] = B(TREE) | B(DONE),
+    [ASMB_FOP_TREE] = B(WAITING) | B(OPENING) | B(CHAIN) | B(DONE),
+    [ASMB_FOP_WAITING] = B(OPENING) | B(CHAIN) | B(DONE),
+    [ASMB_FOP_OPENING] = B(OPEN) | B(DONE),
+    [ASMB_FOP_CHAIN] = B(OPENING) | B(DONE),
+    [ASMB_FOP_OPEN] = B(OPEN) | B(CLOSING) | B(DONE),
+    [ASMB_FOP_CLOSING] = B(DONE),
+    [ASMB_FOP_DONE] = 0,
+};
+#undef B
+
+/* The one place where an operation's state changes. */
+static void set_state(asmb_fop *f, int to)
+{
+    if (!(next_ok[f->state] & (1u << to))) {
+        fprintf(stderr, "asmb: file operation %s: state %d -> %d not allowed\n", f->what,
+                f->state, to);
+        abort(); /* a bug in the library: never continue in a state we can't reason about */
+    }
+    f->state = to;
+}
+
 /* ---- lifetime ---- */
 
 int asmb__fop_new(asmb_conn *c, size_t size, const char *share, const char *path,
@@ -149,7 +198,7 @@ int asmb__fop_new(asmb_conn *c, size_t size, const char *share, const char *path
 {
     size_t sn = share ? strlen(share) : 0;
     if (!sn || sn > 80 || strpbrk(share, "\\/")) return ASMB_EINVAL;
-    asmb_fop *f = asmb__calloc(1, size);
+    asmb_fop *f = queue_ensure(c) ? NULL : asmb__calloc(1, size);
     if (!f) return ASMB_ENOMEM;
     int rc = 0;
     f->c = c;
@@ -195,17 +244,18 @@ void asmb__fop_discard(asmb_fop *f)
 }
 
 static void admit_waiting(asmb_conn *c);
+static void wait_unlink(asmb_conn *c, asmb_fop *f);
 
 /* Freed once over and nothing of it is in flight; only then is its slot
  * free for the next waiting operation (its buffers are gone too). */
 static void maybe_free(asmb_fop *f)
 {
-    if (!f->done || f->refs) return;
+    if (f->state != ASMB_FOP_DONE || f->refs) return;
     asmb_conn *c = f->c;
-    int admitted = f->admitted;
+    int slot = f->slot;
     asmb__fop_discard(f);
-    if (admitted) {
-        c->fop_active--;
+    if (slot) {
+        queue_of(c)->active--;
         admit_waiting(c);
     }
 }
@@ -215,7 +265,7 @@ void asmb__fop_hold(asmb_fop *f) { f->refs++; }
 int asmb__fop_unhold(asmb_fop *f)
 {
     f->refs--;
-    if (!f->done) return 0;
+    if (f->state != ASMB_FOP_DONE) return 0;
     maybe_free(f);
     return 1;
 }
@@ -223,8 +273,9 @@ int asmb__fop_unhold(asmb_fop *f)
 /* The caller hears now; a handle still open is closed in the background. */
 static void end_with_failure(asmb_fop *f, const asmb_failure *fail)
 {
-    if (f->done) return;
-    f->done = 1;
+    if (f->state == ASMB_FOP_DONE) return;
+    if (f->state == ASMB_FOP_WAITING) wait_unlink(f->c, f);
+    set_state(f, ASMB_FOP_DONE);
     if (f->opened) {
         f->opened = 0;
         asmb__close_orphan(f->c, f->tree_id, f->fid);
@@ -297,7 +348,7 @@ asmb_fop *asmb__fop_enter(asmb_req *r)
     asmb_fop *f = r->ctx;
     unlink_req(f, r);
     f->refs--;
-    if (f->done) {
+    if (f->state == ASMB_FOP_DONE) {
         maybe_free(f);
         return NULL;
     }
@@ -365,10 +416,11 @@ static void succeed(asmb_fop *f)
             asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
             return;
         }
-        f->done = 1;
+        set_state(f, ASMB_FOP_DONE);
         asmb__deferred_succeed(f->d, result, free_fn);
+    } else {
+        set_state(f, ASMB_FOP_DONE);
     }
-    f->done = 1;
     if (f->done_cb) f->done_cb(f, NULL, f->done_arg);
     maybe_free(f);
 }
@@ -386,12 +438,12 @@ static void close_reply(asmb_req *r, const asmb_reply *rep)
     asmb_fop *f = asmb__fop_enter(r);
     if (!f) return;
     f->opened = 0; /* whatever the status: the server forgot the handle or never had it */
-    if (f->compound) {
-        f->closed = 1;
+    if (f->state == ASMB_FOP_CHAIN) {
+        f->chain_closed = 1;
         if (asmb__fop_check(f, rep, asmb__close_decode(rep->msg, rep->len, &f->closed_t)))
             return;
-        if (f->x_done && f->reopen) reopen_now(f);
-        else if (f->x_done) succeed(f);
+        if (f->chain_x_done && f->chain_reopen) reopen_now(f);
+        else if (f->chain_x_done) succeed(f);
         return;
     }
     if (asmb__fop_check(f, rep, asmb__close_decode(rep->msg, rep->len, &f->closed_t))) return;
@@ -400,15 +452,16 @@ static void close_reply(asmb_req *r, const asmb_reply *rep)
 
 void asmb__fop_complete(asmb_fop *f)
 {
-    if (f->compound) { /* the chain's CLOSE reply (or this, if later) ends it */
-        f->x_done = 1;
-        if (f->closed) succeed(f);
+    if (f->state == ASMB_FOP_CHAIN) { /* the chain's CLOSE reply (or this, if later) ends it */
+        f->chain_x_done = 1;
+        if (f->chain_closed) succeed(f);
         return;
     }
     if (!f->opened) { /* nothing open (e.g. the CREATE was refused but that is fine) */
         succeed(f);
         return;
     }
+    set_state(f, ASMB_FOP_CLOSING);
     if (asmb__fop_send(f, SMB2_CLOSE, 1, close_encode, close_reply, NULL))
         asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
 }
@@ -440,21 +493,19 @@ static void create_reply(asmb_req *r, const asmb_reply *rep)
         if (st == ASMB_STATUS_SUCCESS && !rc) asmb__close_orphan(r->conn, r->tree_id, cr.fid);
         return;
     }
-    if (st != ASMB_STATUS_SUCCESS && f->on_open_fail) {
-        f->on_open_fail(f, st);
-        return;
-    }
     if (asmb__fop_check(f, rep, rc)) return;
     f->created = cr;
     f->create_seen = 1;
     f->fid = cr.fid;
     f->opened = 1;
+    set_state(f, ASMB_FOP_OPEN);
     f->on_open(f);
 }
 
 /* A plain CREATE; its reply runs on_open. */
 static void send_create(asmb_fop *f)
 {
+    set_state(f, ASMB_FOP_OPENING);
     asmb_req *r = own_req(f, SMB2_CREATE, 1, create_encode, create_reply, NULL);
     if (!r) {
         asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);
@@ -499,18 +550,18 @@ static void chain_create_reply(asmb_req *r, const asmb_reply *rep)
 /* The chain closed the handle and the work goes on with a new one. */
 static void reopen_now(asmb_fop *f)
 {
-    f->compound = f->reopen = f->closed = f->x_done = f->create_seen = 0;
+    f->chain_reopen = f->chain_closed = f->chain_x_done = f->create_seen = 0;
     send_create(f);
 }
 
 void asmb__fop_reopen(asmb_fop *f)
 {
-    if (!f->compound) { /* not chained: the handle is still open, carry on */
+    if (f->state != ASMB_FOP_CHAIN) { /* not chained: the handle is still open, carry on */
         f->on_open(f);
         return;
     }
-    f->x_done = f->reopen = 1;
-    if (f->closed) reopen_now(f);
+    f->chain_x_done = f->chain_reopen = 1;
+    if (f->chain_closed) reopen_now(f);
 }
 
 
@@ -534,8 +585,8 @@ static void send_chain(asmb_fop *f)
 {
     /* Related requests name the handle the CREATE opens with this FileId. */
     f->fid.persistent = f->fid.volatile_ = UINT64_MAX;
-    f->compound = 1;
-    f->x_done = f->x_cmd == 0;
+    set_state(f, ASMB_FOP_CHAIN);
+    f->chain_x_done = f->x_cmd == 0;
     asmb_req *rs[3];
     int n = 0;
     rs[n++] = own_req(f, SMB2_CREATE, 1, create_encode, chain_create_reply, NULL);
@@ -578,12 +629,23 @@ static void go(asmb_fop *f)
         send_create(f);
 }
 
+/* Idempotent: an admitted operation stays WAITING until it sends. */
 static void wait_unlink(asmb_conn *c, asmb_fop *f)
 {
-    if (f->wprev) f->wprev->wnext = f->wnext; else c->fop_wait_head = f->wnext;
-    if (f->wnext) f->wnext->wprev = f->wprev; else c->fop_wait_tail = f->wprev;
+    fop_queue *q = queue_of(c);
+    if (!f->wprev && q->head != f) return; /* not in the queue (any more) */
+    if (f->wprev) f->wprev->wnext = f->wnext; else q->head = f->wnext;
+    if (f->wnext) f->wnext->wprev = f->wprev; else q->tail = f->wprev;
     f->wnext = f->wprev = NULL;
-    f->waiting = 0;
+}
+
+/* A slot is the operation's until it is freed (its buffers with it). */
+static void take_slot(asmb_conn *c, asmb_fop *f)
+{
+    fop_queue *q = queue_of(c);
+    q->active++;
+    q->moved = c->now;
+    f->slot = 1;
 }
 
 /* Slots freed: admit waiting operations in order. A loop, not recursion:
@@ -594,31 +656,29 @@ static void wait_unlink(asmb_conn *c, asmb_fop *f)
  * that waited that long time out as a request would. */
 static void admit_waiting(asmb_conn *c)
 {
-    if (c->fop_admitting) return; /* the loop below goes on */
-    c->fop_admitting = 1;
-    while (c->fop_wait_head && c->fop_active < ASMB_FOP_ACTIVE_MAX) {
-        asmb_fop *f = c->fop_wait_head;
+    fop_queue *q = queue_of(c);
+    if (q->admitting) return; /* the loop below goes on */
+    q->admitting = 1;
+    while (q->head && q->active < ASMB_FOP_ACTIVE_MAX) {
+        asmb_fop *f = q->head;
+        uint64_t since = f->wait_since > q->moved ? f->wait_since : q->moved;
         wait_unlink(c, f);
-        c->fop_active++;
-        f->admitted = 1;
-        uint64_t since = f->wait_since > c->fop_moved ? f->wait_since : c->fop_moved;
-        if (c->state != ASMB_ST_READY) {
+        take_slot(c, f);
+        if (c->state != ASMB_ST_READY)
             asmb__fop_fail_code(f, ASMB_ENOTCONN, NULL);
-        } else if (f->timeout_ms && c->now - since >= f->timeout_ms) {
+        else if (f->timeout_ms && c->now - since >= f->timeout_ms)
             asmb__fop_fail_code(f, ASMB_ETIMEDOUT, NULL);
-        } else {
-            c->fop_moved = c->now;
+        else
             go(f);
-        }
     }
-    c->fop_admitting = 0;
+    q->admitting = 0;
 }
 
 static void tree_ready(asmb_conn *c, asmb_tree *t, const asmb_failure *fail, void *arg)
 {
     asmb_fop *f = arg;
     f->refs--;
-    if (f->done) {
+    if (f->state == ASMB_FOP_DONE) {
         maybe_free(f);
         return;
     }
@@ -627,17 +687,16 @@ static void tree_ready(asmb_conn *c, asmb_tree *t, const asmb_failure *fail, voi
         return;
     }
     f->tree_id = t->info.tree_id;
-    if (c->fop_active >= ASMB_FOP_ACTIVE_MAX || c->fop_wait_head) {
-        f->waiting = 1; /* behind the others: FIFO */
+    fop_queue *q = queue_of(c);
+    if (q->active >= ASMB_FOP_ACTIVE_MAX || q->head) {
+        set_state(f, ASMB_FOP_WAITING); /* behind the others: FIFO */
         f->wait_since = c->now;
-        f->wprev = c->fop_wait_tail;
-        if (c->fop_wait_tail) c->fop_wait_tail->wnext = f; else c->fop_wait_head = f;
-        c->fop_wait_tail = f;
+        f->wprev = q->tail;
+        if (q->tail) q->tail->wnext = f; else q->head = f;
+        q->tail = f;
         return;
     }
-    c->fop_active++;
-    f->admitted = 1;
-    c->fop_moved = c->now;
+    take_slot(c, f);
     go(f);
 }
 
@@ -647,8 +706,8 @@ static void fop_cancel(void *arg)
 {
     asmb_fop *f = arg;
     f->d = NULL;
-    f->done = 1;
-    if (f->waiting) wait_unlink(f->c, f);
+    if (f->state == ASMB_FOP_WAITING) wait_unlink(f->c, f);
+    set_state(f, ASMB_FOP_DONE);
     if (f->opened) {
         f->opened = 0;
         asmb__close_orphan(f->c, f->tree_id, f->fid);
@@ -673,6 +732,7 @@ void asmb__fop_start(asmb_fop *f, asmb_deferred *d)
         d->op = f;
     }
     f->refs++; /* the tree wait */
+    set_state(f, ASMB_FOP_TREE);
     if (asmb__tree_get(f->c, f->share, f->timeout_ms, tree_ready, f)) {
         f->refs--;
         asmb__fop_fail_code(f, ASMB_ENOMEM, NULL);

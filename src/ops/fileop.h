@@ -11,8 +11,27 @@
 typedef struct asmb_fop asmb_fop;
 typedef void (*asmb_fop_done)(asmb_fop *f, const asmb_failure *fail, void *arg);
 
+/* Where an operation is. Every change goes through one function (fileop.c,
+ * set_state), which checks it against the transitions allowed:
+ *   NEW -> TREE -> [WAITING ->] OPENING | CHAIN
+ *   OPENING -> OPEN -> [OPEN ...] -> CLOSING -> DONE
+ *   CHAIN -> DONE, or -> OPENING (the chain's work goes on with a new handle)
+ *   any state -> DONE (failure, timeout, cancel) */
+enum asmb_fop_state {
+    ASMB_FOP_NEW,     /* made, not started */
+    ASMB_FOP_TREE,    /* waiting for its tree (or admitted, preparing) */
+    ASMB_FOP_WAITING, /* tree there, waiting for a slot: holds no buffers */
+    ASMB_FOP_OPENING, /* CREATE sent */
+    ASMB_FOP_CHAIN,   /* CREATE + middle request + CLOSE sent in one frame */
+    ASMB_FOP_OPEN,    /* handle open: the work runs */
+    ASMB_FOP_CLOSING, /* CLOSE sent: success waits for its reply */
+    ASMB_FOP_DONE     /* fired or canceled: replies are ignored; freed when
+                         nothing of it is in flight */
+};
+
 struct asmb_fop {
     asmb_conn *c;
+    int state;               /* ASMB_FOP_*; changed by set_state only */
     asmb_deferred *d;        /* NULL for internal operations (done_cb) or once canceled */
     asmb_fop_done done_cb;   /* internal completion instead of a deferred */
     void *done_arg;
@@ -23,16 +42,16 @@ struct asmb_fop {
     asmb_create_req cr;      /* what to open; cr.name is path */
     uint8_t twrp[32];        /* the TWrp create context when reading a snapshot */
     asmb_create_resp created;
+    int create_seen;         /* created holds this open's CREATE response */
     asmb_fid fid;
-    int opened;              /* the handle is open and no CLOSE was sent */
-    int done;                /* completed (fired or canceled): replies are ignored */
-    int refs;                /* requests in flight */
+    int opened;              /* the server holds a handle we must close */
+    int slot;                /* holds one of the connection's admission slots */
+    int refs;                /* requests in flight, and holds */
     asmb_req *reqs;          /* requests in flight, for cancel */
     int close_query;         /* CLOSE with POSTQUERY_ATTRIB */
     asmb_file_times closed_t; /* attributes from the CLOSE reply, when asked */
     /* Hooks set by the operation. */
     void (*on_open)(asmb_fop *f);          /* handle open: do the work */
-    void (*on_open_fail)(asmb_fop *f, uint32_t st); /* CREATE refused; NULL = fail */
     void *(*make_result)(asmb_fop *f, void (**free_fn)(void *)); /* after CLOSE */
     void (*cleanup)(asmb_fop *f);          /* frees the operation's own state */
     /* Optional: a request of the operation (command, data) was never sent
@@ -40,28 +59,28 @@ struct asmb_fop {
      * (ASMB_ENOTSUP from the engine: the window shrank after it was
      * sized). 0: the operation re-issued that work in smaller requests. */
     int (*resplit)(asmb_fop *f, uint16_t command, void *data);
-    /* One request between CREATE and CLOSE (asmb__fop_middle): then the
-     * three travel compounded in one frame (MS-SMB2 3.2.4.1.4). */
-    int has_middle;
-    uint16_t x_cmd; /* 0: CREATE and CLOSE only */
-    int (*x_encode)(asmb_req *, asmb_wr *);
-    void (*x_reply)(asmb_req *, const asmb_reply *);
-    void *x_data;    /* the middle request's data */
-    int compound;    /* the chain was sent: its CLOSE closes the handle */
     /* Optional, once the tree is there and the operation admitted, before
      * CREATE: may call asmb__fop_middle (e.g. a store that found its
      * source small). */
     void (*prepare)(asmb_fop *f);
-    int x_done, closed;
+    /* One request between CREATE and CLOSE (asmb__fop_middle): then the
+     * three travel compounded in one frame (MS-SMB2 3.2.4.1.4). */
+    int has_middle;
+    uint16_t x_cmd; /* 0: CREATE and CLOSE only */
     uint16_t x_charge; /* the middle request's credit charge (0: 1) */
-    int reopen;        /* after the chain's CLOSE: CREATE again, then on_open */
-    int create_seen;   /* created holds this open's CREATE response */
-    /* Admission (one slot of the connection's ASMB_FOP_ACTIVE_MAX): a
-     * waiting operation has connected its tree and sent nothing yet. */
+    int (*x_encode)(asmb_req *, asmb_wr *);
+    void (*x_reply)(asmb_req *, const asmb_reply *);
+    void *x_data;    /* the middle request's data */
+    /* In CHAIN: the chain ends when both its middle request is done and its
+     * CLOSE answered; then success, or a new CREATE when reopen is set. */
+    int chain_x_done, chain_closed, chain_reopen;
+    /* Admission queue (FIFO) links, in WAITING. */
     asmb_fop *wnext, *wprev;
-    int waiting, admitted;
     uint64_t wait_since; /* engine clock; see admit_waiting for the timeout */
 };
+
+/* 1 once the operation is over (fired or canceled). */
+static inline int asmb__fop_over(const asmb_fop *f) { return f->state == ASMB_FOP_DONE; }
 
 /* File operations past their tree that may send at once on one connection;
  * later ones wait in FIFO order, holding no buffers (a store reads its

@@ -163,7 +163,7 @@ static int resplit(asmb_fop *f, uint16_t command, void *data)
         op->inflight++;
     }
     asmb__fop_hold(f);
-    for (rd *p = x; p != after && !f->done; p = p->next)
+    for (rd *p = x; p != after && !asmb__fop_over(f); p = p->next)
         send_read(op, p);
     asmb__fop_unhold(f);
     return 0;
@@ -173,7 +173,7 @@ static int resplit(asmb_fop *f, uint16_t command, void *data)
 static void send_reads(retrieve_op *op)
 {
     asmb__fop_hold(&op->f); /* a send can fail at once and end the operation */
-    while (!op->f.done && op->inflight < op->window && op->next < op->end) {
+    while (!asmb__fop_over(&op->f) && op->inflight < op->window && op->next < op->end) {
         rd *x = asmb__calloc(1, sizeof *x);
         if (!x) {
             asmb__fop_fail_code(&op->f, ASMB_ENOMEM, NULL);

@@ -136,7 +136,7 @@ static void send_write(store_op *op, wb *b)
 static void fill(store_op *op)
 {
     asmb__fop_hold(&op->f); /* a send can fail at once and end the operation */
-    while (!op->f.done && (op->ready || !op->src_eof) && op->inflight < op->window) {
+    while (!asmb__fop_over(&op->f) && (op->ready || !op->src_eof) && op->inflight < op->window) {
         int err = 0;
         wb *b = op->ready;
         if (b) op->ready = b->next;
@@ -152,7 +152,7 @@ static void fill(store_op *op)
         op->inflight++;
         send_write(op, b);
     }
-    if (!op->f.done && op->src_eof && !op->ready && op->inflight == 0)
+    if (!asmb__fop_over(&op->f) && op->src_eof && !op->ready && op->inflight == 0)
         asmb__fop_complete(&op->f);
     asmb__fop_unhold(&op->f);
 }
@@ -187,7 +187,7 @@ static int resplit(asmb_fop *f, uint16_t command, void *data)
     b->len = chunk;
     b->next = first;
     asmb__fop_hold(f);
-    for (wb *p = b, *next; p && !f->done; p = next) {
+    for (wb *p = b, *next; p && !asmb__fop_over(f); p = next) {
         next = p->next;
         p->next = NULL;
         if (p != b) op->inflight++;

@@ -514,6 +514,53 @@ static void test_two_contexts(asmb_crypto *c)
     asmb__crypto_free(d);
 }
 
+/* One shared library context: held while any asmb_crypto lives, released
+ * by asmb_library_cleanup, made again on next use; many objects cost no
+ * library context each (the old per-object one failed near 500). */
+static void test_shared_context(asmb_crypto *c)
+{
+    asmb_crypto *d = asmb__crypto_new();
+    CHECK(d != NULL);
+    if (!d) return;
+    CHECK(asmb__crypto_libctx(c) == asmb__crypto_libctx(d));
+    CHECK(asmb__crypto_cipher(d, "AES-256-CCM") != NULL);
+    CHECK(asmb__crypto_cipher(d, "RC4") == NULL);
+    CHECK_EQ_INT(asmb_library_cleanup(), ASMB_EINUSE);
+    asmb__crypto_free(d);
+
+    enum { MANY = 2000 };
+    asmb_crypto **many = calloc(MANY, sizeof *many);
+    int made = 0, random_ok = 0;
+    for (int i = 0; i < MANY; i++) {
+        many[i] = asmb__crypto_new();
+        if (!many[i]) continue;
+        made++;
+        uint8_t b[16];
+        random_ok += asmb__random(many[i], b, sizeof b) == 0;
+    }
+    CHECK_EQ_INT(made, MANY);
+    CHECK_EQ_INT(random_ok, MANY);
+    for (int i = 0; i < MANY; i++) asmb__crypto_free(many[i]);
+    free(many);
+}
+
+/* After the last object: released, and made again by the next one. */
+static void test_cleanup_and_again(void)
+{
+    CHECK_EQ_INT(asmb_library_cleanup(), 0);
+    CHECK_EQ_INT(asmb_library_cleanup(), 0); /* nothing left: still fine */
+    asmb_crypto *c = asmb__crypto_new();
+    CHECK(c != NULL);
+    if (!c) return;
+    uint8_t out[16];
+    static const uint8_t md4_abc[16] = {0xa4, 0x48, 0x01, 0x7a, 0xaf, 0x21, 0xd8, 0x52,
+                                        0x5f, 0xc1, 0x0a, 0xe8, 0x7a, 0xa6, 0x72, 0x9d};
+    CHECK_EQ_INT(asmb__md4(c, "abc", 3, out), 0); /* the legacy provider is back */
+    CHECK_MEM(out, md4_abc, 16);
+    asmb__crypto_free(c);
+    CHECK_EQ_INT(asmb_library_cleanup(), 0);
+}
+
 int main(void)
 {
     asmb_crypto *c = asmb__crypto_new();
@@ -529,8 +576,10 @@ int main(void)
     test_smb2_gmac(c);
     test_bad_args(c);
     test_two_contexts(c);
+    test_shared_context(c);
     asmb__crypto_free(c);
     asmb__crypto_free(NULL);
+    test_cleanup_and_again();
     t_free_all();
     TEST_DONE();
 }

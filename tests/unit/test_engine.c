@@ -357,8 +357,14 @@ static void feed_body(asmb_conn *c, uint16_t cmd, uint64_t id, uint32_t status,
     m[1] = (uint8_t)(n >> 16);
     m[2] = (uint8_t)(n >> 8);
     m[3] = (uint8_t)n;
-    memcpy(asmb__eng_rx_space(c, &len), m, 4 + n);
-    asmb__eng_rx_done(c, 4 + n);
+    /* In the pieces the engine offers room for, as a transport reads. */
+    for (size_t off = 0; off < 4 + n && c->state != ASMB_ST_DEAD;) {
+        uint8_t *space = asmb__eng_rx_space(c, &len);
+        size_t k = 4 + n - off < len ? 4 + n - off : len;
+        memcpy(space, m + off, k);
+        asmb__eng_rx_done(c, k);
+        off += k;
+    }
     asmb__conn_dispatch(c);
     free(m);
 }
@@ -630,9 +636,125 @@ static void test_compound_middle_fails(void)
     finish(c);
 }
 
+/* Memory sized to what is in flight: an idle connection holds no receive
+ * buffer and no pending table; many requests grow the table; a large frame
+ * grows the receive buffer, which stays while requests are in flight and
+ * goes once the connection has been idle for the trim delay (1 s). */
+static void test_lazy_buffers(void)
+{
+    asmb_conn *c = ready_conn(4000);
+    c->cfg.credit_target = 4000;
+    CHECK(c->rx == NULL && c->pending == NULL);
+    CHECK_EQ_INT(asmb__eng_deadline(c), 0);
+
+    enum { N = 3000 };
+    static seen s[N];
+    asmb_deferred *d;
+    for (int i = 0; i < N; i++) {
+        CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+        asmb_deferred_then(d, on_ok, on_err, &s[i]);
+    }
+    CHECK_EQ_INT(c->npending, N);
+    CHECK(c->npbuckets >= N / 2 && c->npbuckets <= 2 * N); /* grown: short chains */
+    asmb_frame *f = asmb__eng_take_output(c);
+    while (f) {
+        asmb_frame *n = f->next;
+        asmb__frame_free(f);
+        f = n;
+    }
+    /* The replies arrive together: reads that fill the offer get a larger one. */
+    size_t one = 4 + 64 + 4, total = N * one, fed = 0, offers = 0, biggest = 0;
+    uint8_t *all = calloc(N, one);
+    for (int i = 0; i < N; i++) {
+        uint8_t *m = all + i * one;
+        asmb_smb2_hdr h = {0};
+        h.command = SMB2_ECHO;
+        h.msg_id = 1 + (uint64_t)i;
+        h.credits = 1;
+        h.flags = SMB2_FLAGS_SERVER_TO_REDIR;
+        h.session_id = c->session_id;
+        asmb__hdr_encode(m + 4, &h);
+        asmb_st16(m + 68, 4);
+        m[3] = 64 + 4;
+    }
+    while (fed < total) {
+        size_t len = 0;
+        uint8_t *space = asmb__eng_rx_space(c, &len);
+        size_t k = total - fed < len ? total - fed : len;
+        if (len > biggest) biggest = len;
+        memcpy(space, all + fed, k);
+        asmb__eng_rx_done(c, k);
+        fed += k;
+        offers++;
+    }
+    free(all);
+    asmb__conn_dispatch(c);
+    int ok = 0;
+    for (int i = 0; i < N; i++) ok += s[i].ok;
+    CHECK_EQ_INT(ok, N);
+    CHECK(biggest > 16 * 1024 && biggest <= 256 * 1024); /* grew from the small start */
+    /* Idle: the grown table and buffer stay until the trim delay passes. */
+    CHECK_EQ_INT(c->npending, 0);
+    uint64_t due = asmb__eng_deadline(c);
+    CHECK_EQ_INT(due, c->now + 1000);
+    asmb__eng_set_time(c, due - 1, 0);
+    asmb__eng_tick(c);
+    CHECK(c->pending != NULL && c->rx != NULL);
+    asmb__eng_set_time(c, due, 0);
+    asmb__eng_tick(c);
+    CHECK(c->pending == NULL && c->rx == NULL && c->pool == NULL);
+    CHECK_EQ_INT(asmb__eng_deadline(c), 0);
+
+    /* One request and its reply: nothing left once idle, no deadline armed. */
+    seen e = {0};
+    CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+    asmb_deferred_then(d, on_ok, on_err, &e);
+    uint64_t id[4];
+    CHECK_EQ_INT(take(c, id, NULL, NULL), 1);
+    CHECK(c->pending != NULL && c->npbuckets == ASMB_PENDING_MIN_BUCKETS);
+    feed(c, SMB2_ECHO, id[0], 0, 1, 0, 0);
+    CHECK_EQ_INT(e.ok, 1);
+    CHECK(c->pending == NULL && c->rx == NULL);
+    CHECK_EQ_INT(asmb__eng_deadline(c), 0);
+    size_t len;
+    CHECK(asmb__eng_rx_space(c, &len) != NULL && len == 16 * 1024); /* a wakeup, nothing came */
+    asmb__eng_rx_unused(c);
+    CHECK(c->rx == NULL);
+
+    /* A large frame: a buffer of its size, kept while another request is in
+     * flight (no fresh pages per frame), released after the idle delay. */
+    enum { BIG = 200000 };
+    seen x[2] = {{0}};
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(asmb_echo(c, NULL, &d), 0);
+        asmb_deferred_then(d, on_ok, on_err, &x[i]);
+    }
+    CHECK_EQ_INT(take(c, id, NULL, NULL), 2);
+    uint8_t *big = calloc(1, BIG);
+    asmb_st16(big, 4);
+    feed_body(c, SMB2_ECHO, id[0], 0, big, BIG);
+    free(big);
+    CHECK_EQ_INT(x[0].ok, 1);
+    CHECK(c->rx_cap >= 4 + 64 + BIG);
+    uint8_t *kept = c->rx;
+    asmb__eng_rx_unused(c); /* busy: kept */
+    CHECK(c->rx == kept);
+    feed(c, SMB2_ECHO, id[1], 0, 1, 0, 0);
+    CHECK_EQ_INT(x[1].ok, 1);
+    asmb__eng_rx_unused(c); /* idle, but large: kept until the delay */
+    CHECK(c->rx != NULL);
+    due = asmb__eng_deadline(c);
+    CHECK_EQ_INT(due, c->now + 1000);
+    asmb__eng_set_time(c, due, 0);
+    asmb__eng_tick(c);
+    CHECK(c->rx == NULL);
+    finish(c);
+}
+
 int main(void)
 {
     uv_loop_init(&loop);
+    test_lazy_buffers();
     test_interim();
     test_fifo_within_credits();
     test_late_reply();
