@@ -15,6 +15,8 @@
  *          thousands of SYNs overflows the listen queue and costs 1 s SYN retransmits)
  *          --size N (io, K/M suffixes) --timeout-ms N (connect, auth and operation
  *          timeouts; default 60000) --deadline-s N (the whole run; default 900)
+ *          --hold-s N (keep every connection idle N s after the last one authenticated,
+ *          before the echoes: shows whether the server keeps idle sessions)
  *
  * How to run: against Samba (smbd forks a process per connection, so the server side holds
  * N processes), e.g. with tests/samba/samba.sh start --dir DIR, then
@@ -94,7 +96,8 @@ static struct {
     uint64_t t0, t_connected, t_echo0, t_echo1, t_io0, t_io1;
     long rss0, rss_conn, rss_echo, rss_io, rss_start;
     long fd0, fd_conn, fd_echo;
-    uv_timer_t deadline;
+    uv_timer_t deadline, hold;
+    unsigned hold_s;
     int deadline_hit;
     int rc;
 } g;
@@ -195,6 +198,13 @@ static void start_io(void);
 static void start_close(void);
 
 static void report(void);
+static void start_echo(void);
+
+static void on_hold(uv_timer_t *t)
+{
+    uv_close((uv_handle_t *)t, NULL);
+    if (g.phase == 1) start_echo();
+}
 
 static void maybe_connected(void)
 {
@@ -202,6 +212,10 @@ static void maybe_connected(void)
     g.t_connected = uv_hrtime();
     g.rss_conn = vm_rss_kib();
     g.fd_conn = fd_count();
+    if (g.hold_s) {
+        uv_timer_start(&g.hold, on_hold, (uint64_t)g.hold_s * 1000, 0);
+        return;
+    }
     start_echo();
 }
 
@@ -436,6 +450,7 @@ static void start_close(void)
     g.phase = 5;
     for (unsigned i = 0; i < g.started; i++)
         if (g.s[i].state == S_READY || g.s[i].state == S_CONNECTING) asmb_conn_close(g.s[i].conn);
+    if (!uv_is_closing((uv_handle_t *)&g.hold)) uv_close((uv_handle_t *)&g.hold, NULL);
     if (g.gone == g.started && !uv_is_closing((uv_handle_t *)&g.deadline))
         uv_close((uv_handle_t *)&g.deadline, NULL);
 }
@@ -500,7 +515,7 @@ static void usage(void)
 {
     fputs("usage: asmb_conns [--host H] [--port N] [--user U --pass P | --anonymous] [--share S]\n"
           "                  [--signing off|auto|required] [--parallel P] [--size N]\n"
-          "                  [--timeout-ms N] [--deadline-s N] idle|io N\n", stderr);
+          "                  [--timeout-ms N] [--deadline-s N] [--hold-s N] idle|io N\n", stderr);
     exit(2);
 }
 
@@ -526,12 +541,12 @@ int main(int argc, char **argv)
     g.size = 1 << 20;
     unsigned deadline_s = 900;
     enum { O_HOST = 1, O_PORT, O_USER, O_PASS, O_ANON, O_SHARE, O_SIGNING, O_PAR, O_SIZE,
-           O_TIMEOUT, O_DEADLINE };
+           O_TIMEOUT, O_DEADLINE, O_HOLD };
     static const struct option lo[] = {
         {"host", 1, 0, O_HOST}, {"port", 1, 0, O_PORT}, {"user", 1, 0, O_USER},
         {"pass", 1, 0, O_PASS}, {"anonymous", 0, 0, O_ANON}, {"share", 1, 0, O_SHARE},
         {"signing", 1, 0, O_SIGNING}, {"parallel", 1, 0, O_PAR}, {"size", 1, 0, O_SIZE},
-        {"timeout-ms", 1, 0, O_TIMEOUT}, {"deadline-s", 1, 0, O_DEADLINE}, {0, 0, 0, 0}};
+        {"timeout-ms", 1, 0, O_TIMEOUT}, {"deadline-s", 1, 0, O_DEADLINE}, {"hold-s", 1, 0, O_HOLD}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (o) {
@@ -549,6 +564,7 @@ int main(int argc, char **argv)
         case O_SIZE: g.size = parse_size(optarg); break;
         case O_TIMEOUT: g.timeout_ms = (unsigned)parse_size(optarg); break;
         case O_DEADLINE: deadline_s = (unsigned)parse_size(optarg); break;
+        case O_HOLD: g.hold_s = (unsigned)parse_size(optarg); break;
         default: usage();
         }
     }
@@ -569,6 +585,7 @@ int main(int argc, char **argv)
     if (!g.s) return 1;
     g.loop = uv_default_loop();
     uv_timer_init(g.loop, &g.deadline);
+    uv_timer_init(g.loop, &g.hold);
     uv_timer_start(&g.deadline, on_deadline, (uint64_t)deadline_s * 1000, 0);
     g.t0 = uv_hrtime();
     launch();
