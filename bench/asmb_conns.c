@@ -17,6 +17,8 @@
  *          timeouts; default 60000) --deadline-s N (the whole run; default 900)
  *          --hold-s N (keep every connection idle N s after the last one authenticated,
  *          before the echoes: shows whether the server keeps idle sessions)
+ *          --tree (each connection also connects to the share before it counts as held:
+ *          Samba 4.17 closes an authenticated connection with no tree after ~60 s idle)
  *
  * How to run: against Samba (smbd forks a process per connection, so the server side holds
  * N processes), e.g. with tests/samba/samba.sh start --dir DIR, then
@@ -98,6 +100,7 @@ static struct {
     long fd0, fd_conn, fd_echo;
     uv_timer_t deadline, hold;
     unsigned hold_s;
+    int tree;
     int deadline_hit;
     int rc;
 } g;
@@ -219,10 +222,36 @@ static void maybe_connected(void)
     start_echo();
 }
 
+static void on_auth_ok2(slot *s);
+
+static void tree_ok(asmb_deferred *d, const void *r, void *arg)
+{
+    (void)d;
+    (void)r;
+    on_auth_ok2(arg);
+}
+
+static void tree_err(asmb_deferred *d, const asmb_failure *f, void *arg)
+{
+    (void)d;
+    slot *s = arg;
+    asmb_conn_close(s->conn); /* disconnected counts it as failed */
+    (void)f;
+}
+
 static void on_auth_ok(asmb_conn *c, void *arg)
 {
-    (void)c;
     slot *s = arg;
+    asmb_deferred *d;
+    if (g.tree && !asmb_tree_connect(c, g.share, NULL, &d)) {
+        asmb_deferred_then(d, tree_ok, tree_err, s);
+        return;
+    }
+    on_auth_ok2(s);
+}
+
+static void on_auth_ok2(slot *s)
+{
     s->state = S_READY;
     g.connecting--;
     g.ready++;
@@ -541,12 +570,12 @@ int main(int argc, char **argv)
     g.size = 1 << 20;
     unsigned deadline_s = 900;
     enum { O_HOST = 1, O_PORT, O_USER, O_PASS, O_ANON, O_SHARE, O_SIGNING, O_PAR, O_SIZE,
-           O_TIMEOUT, O_DEADLINE, O_HOLD };
+           O_TIMEOUT, O_DEADLINE, O_HOLD, O_TREE };
     static const struct option lo[] = {
         {"host", 1, 0, O_HOST}, {"port", 1, 0, O_PORT}, {"user", 1, 0, O_USER},
         {"pass", 1, 0, O_PASS}, {"anonymous", 0, 0, O_ANON}, {"share", 1, 0, O_SHARE},
         {"signing", 1, 0, O_SIGNING}, {"parallel", 1, 0, O_PAR}, {"size", 1, 0, O_SIZE},
-        {"timeout-ms", 1, 0, O_TIMEOUT}, {"deadline-s", 1, 0, O_DEADLINE}, {"hold-s", 1, 0, O_HOLD}, {0, 0, 0, 0}};
+        {"timeout-ms", 1, 0, O_TIMEOUT}, {"deadline-s", 1, 0, O_DEADLINE}, {"hold-s", 1, 0, O_HOLD}, {"tree", 0, 0, O_TREE}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (o) {
@@ -565,6 +594,7 @@ int main(int argc, char **argv)
         case O_TIMEOUT: g.timeout_ms = (unsigned)parse_size(optarg); break;
         case O_DEADLINE: deadline_s = (unsigned)parse_size(optarg); break;
         case O_HOLD: g.hold_s = (unsigned)parse_size(optarg); break;
+        case O_TREE: g.tree = 1; break;
         default: usage();
         }
     }

@@ -9,7 +9,8 @@
 #   light  N (default 10000) idle anonymous connections to bench/lightsrv (one thread,
 #          epoll; SMB 3.0.2 NEGOTIATE, anonymous NTLMSSP session, ECHO)
 #   samba  N (default 1000) idle connections to a private smbd (tests/samba/samba.sh, state
-#          on /dev/shm), user asmbtest; smbd forks one process per connection
+#          on /dev/shm), user asmbtest, each connected to the share (--tree: smbd 4.17 closes
+#          a session with no tree after ~60 s idle); smbd forks one process per connection
 #   io     N (default 1000) connections to smbd, each storing and retrieving its own
 #          SIZE (default 1M) file at the same time; bytes compared
 # Each prints asmb_conns' report (see bench/asmb_conns.c: held, failures grouped by message,
@@ -85,10 +86,10 @@ for what in $only; do
       echo
       if [ "$what" = samba ]; then
         echo "== Samba ($(smbd --version)): $samba_n idle connections (user asmbtest)"
-        "$build/asmb_conns" --port "$sport" --parallel "$parallel" idle "$samba_n" || rc=1
+        "$build/asmb_conns" --port "$sport" --tree --parallel "$parallel" idle "$samba_n" || rc=1
       else
         echo "== Samba: $io_n connections, each stores and retrieves $io_size at once"
-        "$build/asmb_conns" --port "$sport" --parallel "$parallel" --size "$io_size" io "$io_n" || rc=1
+        "$build/asmb_conns" --port "$sport" --tree --parallel "$parallel" --size "$io_size" io "$io_n" || rc=1
       fi
       # let smbd's children exit before the next run
       for i in $(seq 1 60); do
