@@ -3,6 +3,8 @@
 #
 #   bench/run.sh [--size-mb N] [--reps N] [--scenarios "plain signing enc-gcm enc-ccm"]
 #                [--no-small] [--asmb-opts "--window 8 ..."] [--build-dir DIR]
+#                [--rtts "direct 0 1 10"] [--rtt-size-mb N] [--rtt-reps N]
+#                [--rtt-sweep "4M:2 4M:4 ..."] [--no-rtt]
 #
 # Builds bench/asmb_bench (cmake, in --build-dir, default /tmp/asmb-bench-build), starts smbd
 # with its instance directory on /dev/shm (so the share is tmpfs), and per scenario
@@ -30,12 +32,25 @@
 #   MB/s = 10^6 bytes/s. CPU s/GiB = (user+sys) per 2^30 bytes, median over the reps.
 # smbclient's "iosize" only sets its window: it always reads/writes in chunks of the server's
 # maximum (8 MiB for Samba), 1 chunk in flight with iosize 1048576, 2 (16 MiB) by default.
+# Round-trip time (after the scenarios; --no-rtt skips it): both clients go through
+# bench/delayproxy (a TCP proxy that delivers every byte RTT/2 after it arrived, each way;
+# the kernel here has no netem) at each RTT of --rtts ("direct" = no proxy, to show the
+# proxy's own cost at 0 ms), in the same run and interleaved rep by rep: plain get and put,
+# and a signed get (server signing mandatory, AES-128-GMAC), files of --rtt-size-mb MiB
+# (default 256: at 10 ms smbclient's 8 MiB chunks take >= 10 ms each, so a 256 MiB file
+# takes a few seconds), --rtt-reps reps (default 3). Then, at the largest RTT, asmb alone
+# with each io-size:window of --rtt-sweep (default "4M:2 4M:4 4M:8 4M:16 1M:8 1M:16
+# 1M:32"), plain get and put, against the smbclient medians of the same RTT: which window
+# reaches 2x smbclient.
+#
 # Noise: other processes on the machine and the VM's free page reporting (tmpfs pages freed
 # by each put's truncation are slow to fault in again) move MB/s by tens of percent; CPU
 # seconds per GiB are steadier. The load average is printed with the results.
 set -euo pipefail
 
 size_mb=1024 reps=5 scenarios="plain signing enc-gcm enc-ccm" do_small=1 asmb_extra=""
+rtts="direct 0 1 10" rtt_size_mb=256 rtt_reps=3 do_rtt=1
+rtt_sweep="4M:2 4M:4 4M:8 4M:16 1M:8 1M:16 1M:32"
 build=${ASMB_BENCH_BUILD:-/tmp/asmb-bench-build}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,10 +60,16 @@ while [ $# -gt 0 ]; do
     --no-small) do_small=0; shift;;
     --asmb-opts) asmb_extra=$2; shift 2;;
     --build-dir) build=$2; shift 2;;
+    --rtts) rtts=$2; shift 2;;
+    --rtt-size-mb) rtt_size_mb=$2; shift 2;;
+    --rtt-reps) rtt_reps=$2; shift 2;;
+    --rtt-sweep) rtt_sweep=$2; shift 2;;
+    --no-rtt) do_rtt=0; shift;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0;;
     *) echo "run.sh: unknown option $1" >&2; exit 2;;
   esac
 done
+case "$rtt_size_mb$rtt_reps" in *[!0-9]*) echo "run.sh: --rtt-size-mb and --rtt-reps take numbers" >&2; exit 2;; esac
 case "$size_mb$reps" in *[!0-9]*) echo "run.sh: --size-mb and --reps take numbers" >&2; exit 2;; esac
 if [ "$reps" -lt 1 ] || [ "$size_mb" -lt 1 ]; then echo "run.sh: bad --size-mb/--reps" >&2; exit 2; fi
 
@@ -69,7 +90,7 @@ rev=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)  # w
 say "building asmb_bench ($rev) in $build"
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"${build}.cmake.log" 2>&1 ||
   { cat "${build}.cmake.log" >&2; die "cmake configure failed"; }
-cmake --build "$build" -j2 --target asmb_bench >"${build}.build.log" 2>&1 ||
+cmake --build "$build" -j2 --target asmb_bench delayproxy >"${build}.build.log" 2>&1 ||
   { tail -30 "${build}.build.log" >&2; die "build failed"; }
 bench=$build/asmb_bench
 
@@ -78,11 +99,12 @@ work=$(mktemp -d /dev/shm/asmb-bench.XXXXXX)
 chmod 0755 "$work"
 srv=$work/srv res=$work/results.txt
 : >"$res"
-samba_up=0 iperf_pid=""
+samba_up=0 iperf_pid="" proxy_pid=""
 cleanup() {
   local r=$?
   trap - EXIT INT TERM HUP
   [ -z "$iperf_pid" ] || kill "$iperf_pid" 2>/dev/null || true
+  [ -z "$proxy_pid" ] || kill "$proxy_pid" 2>/dev/null || true
   [ "$samba_up" = 0 ] || "$samba" stop --dir "$srv" >/dev/null 2>&1 || true
   rm -rf "$work"
   exit "$r"
@@ -312,6 +334,103 @@ for scen in $scenarios; do
   stop_samba
 done
 
+# ---------------------------------------------------------------- round-trip time
+# Lines of $rtt_res:  scenario rtt tool op rep seconds user sys bytes
+#   tool: asmb | smb1m | smbdef | asmb:<io-size>:<window> (sweep) | smbbase (connect-only)
+rtt_res=$work/rtt.txt
+: >"$rtt_res"
+rtt_bytes=$((rtt_size_mb * 1048576))
+proxy_start() {  # rtt: sets rport (the port clients use)
+  if [ "$1" = direct ]; then rport=$port; return; fi
+  "$build/delayproxy" -u "$port" -d "$1" -q >"$work/proxy.out" 2>"$work/proxy.err" &
+  proxy_pid=$!
+  local i
+  for i in $(seq 1 50); do
+    rport=$(sed -n 's/^PORT=//p' "$work/proxy.out")
+    [ -z "$rport" ] || return 0
+    sleep 0.1
+  done
+  die "delayproxy did not start: $(cat "$work/proxy.err")"
+}
+proxy_stop() {
+  [ -z "$proxy_pid" ] || { kill "$proxy_pid" 2>/dev/null || true; wait "$proxy_pid" 2>/dev/null || true; }
+  proxy_pid=""
+}
+rtt_asmb() {  # scenario rtt tag op rep [asmb_bench options...]
+  local scen=$1 rtt=$2 tag=$3 op=$4 rep=$5 out
+  shift 5
+  local args
+  case "$op" in get) args="get rtt.bin";; put) args="put ${rtt_size_mb}M rttput.bin";; esac
+  # shellcheck disable=SC2046,SC2086
+  out=$("$bench" --port "$rport" $(scen_asmb "$scen") $asmb_extra "$@" $args 2>"$work/asmb.err") ||
+    { cat "$work/asmb.err" >&2; die "asmb_bench $args failed ($scen, rtt $rtt)"; }
+  printf '%s\n' "$out" | awk -v s="$scen" -v r="$rtt" -v t="$tag" -v rep="$rep" \
+    'NF == 5 { print s, r, t, $1, rep, $2, $3, $4, $5 }' >>"$rtt_res"
+  if [ "$op" = put ]; then
+    [ "$(stat -c %s "$srv/share/rttput.bin")" = "$rtt_bytes" ] || die "asmb put: wrong size (rtt $rtt)"
+  fi
+}
+rtt_smb() {  # scenario rtt tool(smb1m|smbdef) op rep
+  local scen=$1 rtt=$2 tool=$3 op=$4 rep=$5 cmd rate secs save=$port
+  case "$tool" in smb1m) cmd="iosize 1048576; ";; *) cmd="";; esac
+  case "$op" in
+    get) cmd+="get rtt.bin /dev/null";;
+    put) cmd+="put $work/rttsrc.bin rttput.bin";;
+  esac
+  port=$rport
+  smb "$scen" -c "$cmd" || { port=$save; cat "$work/smb.out" >&2; die "smbclient $cmd failed ($scen, rtt $rtt)"; }
+  port=$save
+  if grep -q 'NT_STATUS_' "$work/smb.out"; then cat "$work/smb.out" >&2; die "smbclient: error ($scen $cmd rtt $rtt)"; fi
+  rate=$(sed -nE 's/.*\(([0-9.]+) (KiloBytes\/sec|kb\/s)\) \(average.*/\1/p' "$work/smb.out" | head -n 1)
+  [ -n "$rate" ] || { cat "$work/smb.out" >&2; die "smbclient printed no rate ($scen $cmd rtt $rtt)"; }
+  if [ "$op" = put ]; then
+    [ "$(stat -c %s "$srv/share/rttput.bin")" = "$rtt_bytes" ] || die "smbclient put: wrong size (rtt $rtt)"
+  fi
+  secs=$(awk -v b="$rtt_bytes" -v r="$rate" 'BEGIN { printf "%.6f", b / (r * 1024) }')
+  echo "$scen $rtt $tool $op $rep $secs $(smb_cpu) $rtt_bytes" >>"$rtt_res"
+}
+max_rtt=""
+if [ "$do_rtt" = 1 ]; then
+  for r in $rtts; do [ "$r" = direct ] || max_rtt=$r; done
+  for scen in plain signing; do
+    say "round-trip time: $scen, rtts $rtts, $rtt_size_mb MiB, $rtt_reps reps"
+    # shellcheck disable=SC2046
+    start_samba $(scen_server "$scen")
+    if [ ! -e "$srv/share/rtt.bin" ]; then
+      dd if=/dev/zero of="$srv/share/rtt.bin" bs=1M count="$rtt_size_mb" status=none
+      chown asmbtest "$srv/share/rtt.bin"
+      [ -e "$work/rttsrc.bin" ] || dd if=/dev/zero of="$work/rttsrc.bin" bs=1M count="$rtt_size_mb" status=none
+    fi
+    for i in 1 2 3; do
+      smb "$scen" -c exit || { cat "$work/smb.out" >&2; die "smbclient connect failed ($scen)"; }
+      echo "$scen - smbbase connect $i 0 $(smb_cpu) 0" >>"$rtt_res"
+    done
+    ops="get put"; [ "$scen" = signing ] && ops="get"
+    for rtt in $rtts; do
+      proxy_start "$rtt"
+      for rep in $(seq 1 "$rtt_reps"); do
+        for op in $ops; do
+          rtt_asmb "$scen" "$rtt" asmb "$op" "$rep"
+          rtt_smb "$scen" "$rtt" smb1m "$op" "$rep"
+          rtt_smb "$scen" "$rtt" smbdef "$op" "$rep"
+        done
+      done
+      if [ "$scen" = plain ] && [ "$rtt" = "$max_rtt" ]; then
+        say "window sweep at $rtt ms: $rtt_sweep"
+        for rep in $(seq 1 "$rtt_reps"); do
+          for pt in $rtt_sweep; do
+            for op in get put; do
+              rtt_asmb "$scen" "$rtt" "asmb:$pt" "$op" "$rep" --io-size "${pt%%:*}" --window "${pt##*:}"
+            done
+          done
+        done
+      fi
+      proxy_stop
+    done
+    stop_samba
+  done
+fi
+
 # ---------------------------------------------------------------- report
 elapsed=$(( $(date +%s) - t_begin ))
 echo
@@ -408,7 +527,62 @@ END {
     printf "\nget_attributes x %d (plain, asmb, 64 in flight): %.0f ops/s median, %.0f min, %.0f max; CPU %.1f us/op\n", nattrs, med(l), mn(l), mx(l), med(c)
   }
 }' "$res"
+
+if [ "$do_rtt" = 1 ] && [ -s "$rtt_res" ]; then
+echo
+echo "round-trip time through bench/delayproxy (splice at 0 ms, a timestamped ring above; \"direct\" = no proxy):"
+echo "  files of $rtt_size_mb MiB (chosen so the 10 ms runs take seconds, not minutes), $rtt_reps reps, interleaved;"
+echo "  MB/s median/min; smbclient = better of iosize 1M and its default by median; ratio = asmb/smbclient;"
+echo "  CPU = client user+sys s/GiB (median; smbclient minus its connect-only session); asmb ${asmb_extra:-defaults}"
+awk -v gib=1073741824 -v rtts="$rtts" -v sweep="$rtt_sweep" -v maxrtt="$max_rtt" '
+function sortv(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
+function med(list,   a, n) { n = split(list, a, " "); if (!n) return -1; sortv(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+function mn(list,   a, n) { n = split(list, a, " "); if (!n) return -1; sortv(a, n); return a[1] }
+{
+  s = $1; r = $2; tool = $3; op = $4; secs = $6; cpu = $7 + $8; b = $9
+  if (tool == "smbbase") { base[s] = base[s] " " cpu; next }
+  k = s SUBSEP r SUBSEP tool SUBSEP op
+  if (b > 0 && secs > 0) R[k] = R[k] " " b / secs / 1e6
+  C[k] = C[k] " " cpu; B[k] = b; N[k]++
+}
+END {
+  printf "  %-8s %-4s %6s %15s %21s %6s %9s %9s\n", "scenario", "op", "rtt ms", "asmb MB/s", "smbclient MB/s", "ratio", "asmb CPU", "smb CPU"
+  nr = split(rtts, rt, " ")
+  split("plain get|plain put|signing get", combos, "|")
+  for (c = 1; c <= 3; c++) {
+    split(combos[c], sc, " "); s = sc[1]; op = sc[2]; bs = med(base[s]); if (bs < 0) bs = 0
+    for (i = 1; i <= nr; i++) {
+      r = rt[i]; ka = s SUBSEP r SUBSEP "asmb" SUBSEP op
+      if (!N[ka]) continue
+      best = ""; bm = -1
+      for (t = 1; t <= 2; t++) {
+        tool = t == 1 ? "smb1m" : "smbdef"; kk = s SUBSEP r SUBSEP tool SUBSEP op
+        if (N[kk] && med(R[kk]) > bm) { bm = med(R[kk]); best = tool }
+      }
+      kb = s SUBSEP r SUBSEP best SUBSEP op
+      split(C[kb], cc, " "); l = ""; for (j in cc) l = l " " (cc[j] - bs)
+      SM[s, r, op] = bm
+      printf "  %-8s %-4s %6s %7.0f/%-7.0f %7.0f/%-7.0f (%-3s) %6.2f %9.2f %9.2f\n", s, op, r, med(R[ka]), mn(R[ka]), bm, mn(R[kb]), best == "smb1m" ? "1M" : "def", med(R[ka]) / bm, med(C[ka]) / (B[ka] / gib), med(l) / (B[kb] / gib)
+    }
+  }
+  if (maxrtt == "") exit
+  np = split(sweep, pts, " ")
+  if (!N["plain" SUBSEP maxrtt SUBSEP "asmb:" pts[1] SUBSEP "get"]) exit
+  printf "\n  asmb io-size:window sweep at %s ms (plain), against smbclient at %s ms (get %.0f, put %.0f MB/s):\n", maxrtt, maxrtt, SM["plain", maxrtt, "get"], SM["plain", maxrtt, "put"]
+  printf "  %-8s %17s %6s %17s %6s %9s %9s\n", "io:win", "get MB/s", "x smb", "put MB/s", "x smb", "CPU get", "CPU put"
+  first = ""
+  for (p = 1; p <= np; p++) {
+    kg = "plain" SUBSEP maxrtt SUBSEP "asmb:" pts[p] SUBSEP "get"; kp = "plain" SUBSEP maxrtt SUBSEP "asmb:" pts[p] SUBSEP "put"
+    if (!N[kg]) continue
+    xg = med(R[kg]) / SM["plain", maxrtt, "get"]; xp = med(R[kp]) / SM["plain", maxrtt, "put"]
+    printf "  %-8s %8.0f/%-8.0f %6.2f %8.0f/%-8.0f %6.2f %9.2f %9.2f\n", pts[p], med(R[kg]), mn(R[kg]), xg, med(R[kp]), mn(R[kp]), xp, med(C[kg]) / (B[kg] / gib), med(C[kp]) / (B[kp] / gib)
+    if (first == "" && xg >= 2 && xp >= 2) first = pts[p]
+  }
+  if (first != "") printf "  first io-size:window (in sweep order) with get and put >= 2x smbclient at %s ms: %s\n", maxrtt, first
+  else printf "  no io-size:window of the sweep reaches 2x smbclient for both get and put at %s ms\n", maxrtt
+}' "$rtt_res"
+fi
 echo
 echo "spread = (max-min)/median of MB/s over the reps, asmb/smbclient. raw results: kept in \$ASMB_BENCH_RAW if set"
-[ -z "${ASMB_BENCH_RAW:-}" ] || cp "$res" "$ASMB_BENCH_RAW"
+[ -z "${ASMB_BENCH_RAW:-}" ] || { cp "$res" "$ASMB_BENCH_RAW"; [ ! -s "${rtt_res:-}" ] || cp "$rtt_res" "$ASMB_BENCH_RAW.rtt"; }
 echo "whole run: ${elapsed} s"
