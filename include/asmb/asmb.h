@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "asmb_errno.h"
+#include "asmb_ntstatus.h"
 
 #ifdef __cplusplus
 extern "C" {
