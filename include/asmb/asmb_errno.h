@@ -32,7 +32,8 @@
     XX(ENOENT, -19, "no such object")                                                      \
     XX(EINUSE, -20, "object in use")                                                       \
     XX(EDECRYPT, -21, "message decryption failed: bad key or tampered message")           \
-    XX(ELOCAL, -22, "the local sink or source failed")
+    XX(ELOCAL, -22, "the local sink or source failed")                                     \
+    XX(ENOTSMB, -23, "not an SMB server")
 
 /** Library error codes, all negative; 0 is success. Returned at once by
  * calls, and found in asmb_failure.code and asmb_error.code. */
@@ -40,7 +41,7 @@ typedef enum {
 #define ASMB_ERR_ENUM_(name, val, msg) ASMB_##name = (val),
     ASMB_ERRNO_MAP(ASMB_ERR_ENUM_)
 #undef ASMB_ERR_ENUM_
-    ASMB_ERRNO_MIN_ = -23 ///< one below the lowest code; not an error
+    ASMB_ERRNO_MIN_ = -24 ///< one below the lowest code; not an error
 } asmb_errno;
 
 /** \var ASMB_EINVAL
@@ -92,6 +93,9 @@ typedef enum {
  * The object is in use. */
 /** \var ASMB_EDECRYPT
  * A message could not be decrypted: a bad key or a tampered message. */
+/** \var ASMB_ENOTSMB
+ * The peer is not an SMB server: while negotiating, its first bytes were not
+ * an SMB frame (e.g. an HTTP server on the port). Reported by auth_failed. */
 /** \var ASMB_ELOCAL
  * The local sink or source failed (returned a negative value, or its file
  * descriptor failed). */

@@ -243,7 +243,10 @@ void asmb__conn_post(asmb_conn *c, asmb_evnode *ev);
 /* Runs queued events; called by the transport from loop callbacks only. */
 void asmb__conn_dispatch(asmb_conn *c);
 /* Ends the connection: fails every request and waiting op with code, queues
- * disconnected(code, message), asks the transport to close. Idempotent. */
+ * disconnected(code, message), asks the transport to close. Idempotent.
+ * Before authentication ended, auth_failed(code, message) comes first and
+ * disconnected's message is ASMB__NEVER_AUTHENTICATED. */
+#define ASMB__NEVER_AUTHENTICATED "never authenticated; auth_failed gave the reason"
 void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -304,6 +307,10 @@ int asmb__nbt_request(asmb_conn *c); /* queues the SESSION REQUEST */
 /* A session-service packet while waiting for the response (flen = its
  * length field; the packet's 4-byte header and body at p). */
 int asmb__nbt_response(asmb_conn *c, const uint8_t *p, size_t flen);
+/* While negotiating (or waiting for the NetBIOS answer): 1 when the bytes
+ * received (p, have >= 4) are not SMB; the connection then ended with
+ * ASMB_ENOTSMB. */
+int asmb__peer_not_smb(asmb_conn *c, const uint8_t *p, size_t have);
 
 /* ---- encryption (encrypt.c) ---- */
 #define SMB2_TRANSFORM_LEN 52

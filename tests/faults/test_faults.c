@@ -267,10 +267,12 @@ static void test_netbios_negative(void)
     asmb_conn *c = connect_to(fs_port(fs), &cfg, &e);
     run_until(loop, &e.disconnected, 5000);
     CHECK_EQ_INT(e.disconnected, 1);
-    CHECK_EQ_INT(e.auth_failed, 0);
+    CHECK_EQ_INT(e.auth_failed, 1); /* the reason goes to auth_failed, once */
+    CHECK_EQ_INT(e.auth_fail.code, ASMB_ECONNREFUSED);
     CHECK_EQ_INT(e.disc.code, ASMB_ECONNREFUSED);
-    CHECK(strstr(e.disc_msg, "0x82") && strstr(e.disc_msg, "called name not present") &&
-          strstr(e.disc_msg, "NOSUCHNAME"));
+    CHECK(strstr(e.auth_msg, "0x82") && strstr(e.auth_msg, "called name not present") &&
+          strstr(e.auth_msg, "NOSUCHNAME"));
+    CHECK(strstr(e.disc_msg, "NOSUCHNAME") == NULL);
     t_free(loop, c);
     fs_stop(fs);
 }
