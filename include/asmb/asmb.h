@@ -231,6 +231,21 @@ ASMB_API void asmb_conn_free(asmb_conn *conn);
 /** 1 once auth_ok fired and until the connection ends, else 0. */
 ASMB_API int asmb_conn_is_ready(const asmb_conn *conn);
 
+/** Why the latest operation started on conn (asmb_list_path,
+ * asmb_retrieve_file, ... any call with a deferred) failed at once, when the
+ * library knows more than the returned code says: e.g. "path is not valid
+ * UTF-8 at byte 7 (a truncated sequence): \docs\xE2\x82" (the byte is
+ * counted from 1; the valid prefix is shown as it is, the rest escaped as
+ * \xHH). "" when there is nothing more to say (asmb_strerror of the code is
+ * the message) or conn is NULL.
+ *
+ * A call that fails at once fires nothing, so no asmb_failure can carry its
+ * message; as with sqlite3_errmsg, the connection keeps it instead: read it
+ * right after the call that returned the error. The text belongs to conn and
+ * is valid until the next call on conn (each operation clears it as it
+ * starts). Same thread rules as the connection. */
+ASMB_API const char *asmb_conn_last_error(const asmb_conn *conn);
+
 /** What was negotiated, filled by asmb_conn_info_get. */
 typedef struct asmb_conn_info {
     uint16_t dialect;       ///< ASMB_SMB*; 0 before negotiation

@@ -296,9 +296,10 @@ void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt,
     if (c->tp) c->tp->shutdown(c);
 }
 
-int asmb__conn_check_ready(const asmb_conn *c)
+int asmb__conn_check_ready(asmb_conn *c)
 {
     ASMB_THREAD_CHECK(c, "an operation");
+    c->last_error[0] = 0;
     if (c->state == ASMB_ST_READY) return 0;
     return c->state == ASMB_ST_DEAD || c->state == ASMB_ST_CLOSING || c->user_gone
                ? ASMB_ENOTCONN

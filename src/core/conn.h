@@ -214,6 +214,9 @@ struct asmb_conn {
     const asmb_transport_ops *tp;
     void *tp_data;
 
+    /* asmb_conn_last_error: why the last call failed at once ("" if unknown). */
+    char last_error[256];
+
     /* The thread that drives the connection, bound by asmb_conn_connect
      * (debug builds check every public call against it). */
     pthread_t owner;
@@ -346,8 +349,17 @@ int asmb__tree_unwait(asmb_conn *c, void *arg);
 void asmb__trees_close(asmb_conn *c); /* sends TREE_DISCONNECT for each connected tree */
 void asmb__trees_free(asmb_conn *c);  /* after every request was dropped */
 
-/* Readiness check every operation starts with: 0, ASMB_ENOTREADY or ASMB_ENOTCONN. */
-int asmb__conn_check_ready(const asmb_conn *c);
+/* Readiness check every operation starts with: 0, ASMB_ENOTREADY or
+ * ASMB_ENOTCONN. Clears asmb_conn_last_error: a new call begins. */
+int asmb__conn_check_ready(asmb_conn *c);
+
+/* ---- messages for immediate errors (errmsg.c) ---- */
+/* Sets asmb_conn_last_error's text; returns code. */
+int asmb__conn_arg_error(asmb_conn *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* 0 when s is valid UTF-8, else ASMB_EINVAL with the message naming label
+ * ("path", "pattern"...), the bad byte and the reason. */
+int asmb__arg_utf8(asmb_conn *c, const char *label, const char *s);
 unsigned asmb__op_timeout(const asmb_conn *c, const asmb_opts *o);
 
 #endif
