@@ -233,11 +233,12 @@ ASMB_API int asmb_conn_is_ready(const asmb_conn *conn);
 
 /** Why the latest operation started on conn (asmb_list_path,
  * asmb_retrieve_file, ... any call with a deferred) failed at once, when the
- * library knows more than the returned code says: e.g. "path is not valid
- * UTF-8 at byte 7 (a truncated sequence): \docs\xE2\x82" (the byte is
- * counted from 1; the valid prefix is shown as it is, the rest escaped as
- * \xHH). "" when there is nothing more to say (asmb_strerror of the code is
- * the message) or conn is NULL.
+ * library knows more than the returned code says. For the path
+ * `"\\docs\\\xE2\x82"`, ASMB_EINVAL and the message
+ * `path is not valid UTF-8 at byte 7 (a truncated sequence): \docs\\xE2\x82`:
+ * the byte is counted from 1 in the argument as given, its valid prefix is
+ * shown as it is and the rest escaped as `\xHH`. "" when there is nothing
+ * more to say (asmb_strerror of the code is the message) or conn is NULL.
  *
  * A call that fails at once fires nothing, so no asmb_failure can carry its
  * message; as with sqlite3_errmsg, the connection keeps it instead: read it

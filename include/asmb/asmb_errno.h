@@ -46,7 +46,9 @@ typedef enum {
 
 /** \var ASMB_EINVAL
  * Invalid argument (a NULL, a bad share name or path, invalid UTF-8, an
- * out-of-range option), returned at once; nothing was started. */
+ * out-of-range option), returned at once; nothing was started.
+ * asmb_conn_last_error says which argument and why when it can (invalid
+ * UTF-8 in a path or pattern). */
 /** \var ASMB_ENOMEM
  * Out of memory: at once, or as a failure of what was under way. */
 /** \var ASMB_ENOTREADY

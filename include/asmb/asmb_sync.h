@@ -6,8 +6,9 @@
  * one. A handle is used by one thread at a time (it may move between threads
  * between calls). Every call returns 0 or a negative ASMB_E* code and, on
  * failure, fills err (when not NULL) with the code, the NTSTATUS and the
- * message. The codes are those of the asynchronous operation (immediate
- * errors and failures alike), plus ASMB_EINVAL for a NULL handle or a NULL
+ * message (for an immediate error, asmb_conn_last_error's when it has one,
+ * e.g. "path is not valid UTF-8 at byte 7 ..."). The codes are those of the
+ * asynchronous operation (immediate errors and failures alike), plus ASMB_EINVAL for a NULL handle or a NULL
  * required out pointer (err is then not filled). Sinks and sources are
  * called from inside the call. Results returned through out pointers belong
  * to the caller, who frees them with the function named for each.
