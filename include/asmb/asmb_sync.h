@@ -35,8 +35,8 @@ typedef struct asmb_error {
 /** Connects and authenticates (cfg: NULL = defaults; copied). NULL on failure:
  * err->code is ASMB_EAUTH (with the NTSTATUS) when the server refused the
  * credentials, else the reason the connection failed (ASMB_ECONNREFUSED,
- * ASMB_ERESOLVE, ASMB_ETIMEDOUT, ASMB_EINVAL for a bad config or address,
- * ...). */
+ * ASMB_ERESOLVE, ASMB_ENOTSMB, ASMB_ETIMEDOUT, ASMB_EINVAL for a bad config
+ * or address, ...). */
 ASMB_API asmb_sync *asmb_sync_connect(const char *host, int port, const asmb_config *cfg,
                                       asmb_error *err);
 /** Logs off, closes and frees s (NULL: nothing). */
