@@ -126,6 +126,9 @@ static int wait(asmb_sync *s, int rc, asmb_deferred *d, asmb_failure *err, const
 {
     if (rc) {
         set_code(err, rc, what);
+        /* The library's detail (an invalid path, say) beats "invalid argument". */
+        const char *why = s ? asmb_conn_last_error(s->c) : "";
+        if (err && *why) snprintf(err->message, sizeof err->message, "%s", why);
         return rc;
     }
     asmb_deferred_ref(d);

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "asmb_errno.h"
+#include "asmb_ntstatus.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -180,21 +181,38 @@ typedef struct asmb_conn asmb_conn;
  * (asmb_deferred_ref). Used from its connection's loop thread only. */
 typedef struct asmb_deferred asmb_deferred;
 
-/** Connection events. Any pointer may be NULL. Exactly one of auth_ok and
- * auth_failed fires once negotiation/authentication ends (auth_failed for a
- * refusal by the server, a requirement the server can't meet, or the auth
- * timeout). disconnected fires exactly once when a connection started with
- * asmb_conn_connect ends, for whatever reason, including asmb_conn_close
- * (code ASMB_ECLOSED); no handler fires after asmb_conn_free. */
+/** Connection events. Any pointer may be NULL. Which handler fires for what:
+ *  - Connecting failed, at any step before auth_ok: DNS (ASMB_ERESOLVE), the
+ *    TCP connection refused (ASMB_ECONNREFUSED) or failing (ASMB_EIO), the
+ *    connect timeout, a NetBIOS refusal, a peer that is not an SMB server
+ *    (ASMB_ENOTSMB), the peer closing (ASMB_ECONNRESET), negotiation or
+ *    authentication refused (ASMB_EAUTH with the NTSTATUS, ...) or timed out:
+ *    auth_failed(why) with the reason, then disconnected with the same
+ *    why->code, ntstatus 0 and the fixed message "never authenticated;
+ *    auth_failed gave the reason", so that the reason is reported once.
+ *  - Success: auth_ok. Later, the connection's end (lost, a protocol fault, a
+ *    signature that does not verify...) fires disconnected(why) with the reason.
+ *  - asmb_conn_close, before or after authentication: disconnected with
+ *    ASMB_ECLOSED only (no auth_failed: the caller's close is no failure).
+ *  - asmb_conn_connect returning an error at once: nothing fires.
+ *
+ * So at most one of auth_ok and auth_failed fires, before disconnected;
+ * disconnected fires exactly once when a connection started with
+ * asmb_conn_connect ends, for whatever reason; no handler fires after
+ * asmb_conn_free. */
 typedef struct asmb_handlers {
     /** Negotiation and authentication succeeded: operations may start. */
     void (*auth_ok)(asmb_conn *conn, void *arg);
-    /** Negotiation or authentication failed. why->code is ASMB_EAUTH for a
-     * refusal (with the NTSTATUS, e.g. STATUS_LOGON_FAILURE) or a requirement
-     * the server can't meet, else the reason (ASMB_ETIMEDOUT, ...). why is
-     * valid during the call only; disconnected follows. */
+    /** Connecting, negotiation or authentication failed (see above). why->code
+     * is ASMB_EAUTH for a refusal (with the NTSTATUS, e.g.
+     * STATUS_LOGON_FAILURE) or a requirement the server can't meet, else the
+     * reason (ASMB_ECONNREFUSED, ASMB_ERESOLVE, ASMB_ENOTSMB, ASMB_ETIMEDOUT,
+     * ...); why->message names it, e.g. "connecting to 127.0.0.1:1:
+     * connection refused". why is valid during the call only; disconnected
+     * follows. */
     void (*auth_failed)(asmb_conn *conn, const asmb_failure *why, void *arg);
-    /** The connection ended; why is valid during the call only. */
+    /** The connection ended; why is valid during the call only. After
+     * auth_failed, why->message does not repeat the reason (see above). */
     void (*disconnected)(asmb_conn *conn, const asmb_failure *why, void *arg);
 } asmb_handlers;
 
@@ -221,6 +239,22 @@ ASMB_API void asmb_conn_free(asmb_conn *conn);
 
 /** 1 once auth_ok fired and until the connection ends, else 0. */
 ASMB_API int asmb_conn_is_ready(const asmb_conn *conn);
+
+/** Why the latest operation started on conn (asmb_list_path,
+ * asmb_retrieve_file, ... any call with a deferred) failed at once, when the
+ * library knows more than the returned code says. For the path
+ * `"\\docs\\\xE2\x82"`, ASMB_EINVAL and the message
+ * `path is not valid UTF-8 at byte 7 (a truncated sequence): \docs\\xE2\x82`:
+ * the byte is counted from 1 in the argument as given, its valid prefix is
+ * shown as it is and the rest escaped as `\xHH`. "" when there is nothing
+ * more to say (asmb_strerror of the code is the message) or conn is NULL.
+ *
+ * A call that fails at once fires nothing, so no asmb_failure can carry its
+ * message; as with sqlite3_errmsg, the connection keeps it instead: read it
+ * right after the call that returned the error. The text belongs to conn and
+ * is valid until the next call on conn (each operation clears it as it
+ * starts). Same thread rules as the connection. */
+ASMB_API const char *asmb_conn_last_error(const asmb_conn *conn);
 
 /** What was negotiated, filled by asmb_conn_info_get. */
 typedef struct asmb_conn_info {

@@ -33,20 +33,23 @@
     XX(EINUSE, -20, "object in use")                                                       \
     XX(EDECRYPT, -21, "message decryption failed: bad key or tampered message")           \
     XX(ELOCAL, -22, "the local sink or source failed")                                     \
-    XX(EMFILE, -23, "too many open files: the descriptor limit was reached")
+    XX(EMFILE, -23, "too many open files: the descriptor limit was reached")             \
+    XX(ENOTSMB, -24, "not an SMB server")
 
 /** Library error codes, all negative; 0 is success. Returned at once by
- * calls, and found in asmb_failure.code and asmb_error.code. */
+ * calls, and found in asmb_failure.code. */
 typedef enum {
 #define ASMB_ERR_ENUM_(name, val, msg) ASMB_##name = (val),
     ASMB_ERRNO_MAP(ASMB_ERR_ENUM_)
 #undef ASMB_ERR_ENUM_
-    ASMB_ERRNO_MIN_ = -24 ///< one below the lowest code; not an error
+    ASMB_ERRNO_MIN_ = -25 ///< one below the lowest code; not an error
 } asmb_errno;
 
 /** \var ASMB_EINVAL
  * Invalid argument (a NULL, a bad share name or path, invalid UTF-8, an
- * out-of-range option), returned at once; nothing was started. */
+ * out-of-range option), returned at once; nothing was started.
+ * asmb_conn_last_error says which argument and why when it can (invalid
+ * UTF-8 in a path or pattern). */
 /** \var ASMB_ENOMEM
  * Out of memory: at once, or as a failure of what was under way. */
 /** \var ASMB_ENOTREADY
@@ -93,6 +96,9 @@ typedef enum {
  * The object is in use. */
 /** \var ASMB_EDECRYPT
  * A message could not be decrypted: a bad key or a tampered message. */
+/** \var ASMB_ENOTSMB
+ * The peer is not an SMB server: while negotiating, its first bytes were not
+ * an SMB frame (e.g. an HTTP server on the port). Reported by auth_failed. */
 /** \var ASMB_ELOCAL
  * The local sink or source failed (returned a negative value, or its file
  * descriptor failed). */

@@ -10,7 +10,9 @@
  * the exception.
  *
  * Every call returns 0 or a negative ASMB_E* code and, on failure, fills err
- * (when not NULL) with the same asmb_failure an errback would get. The codes
+ * (when not NULL) with the same asmb_failure an errback would get (for an
+ * immediate error, asmb_conn_last_error's text when it has one, e.g. "path is
+ * not valid UTF-8 at byte 7 ..."). The codes
  * are those of the asynchronous operation (immediate errors and failures
  * alike), plus ASMB_EINVAL for a NULL handle or a NULL required out pointer
  * (err is then not filled). Sinks and sources are called from inside the
@@ -35,8 +37,8 @@ typedef struct asmb_sync asmb_sync;
 /** Connects and authenticates (cfg: NULL = defaults; copied). NULL on failure:
  * err->code is ASMB_EAUTH (with the NTSTATUS) when the server refused the
  * credentials, else the reason the connection failed (ASMB_ECONNREFUSED,
- * ASMB_ERESOLVE, ASMB_ETIMEDOUT, ASMB_EINVAL for a bad config or address,
- * ...). */
+ * ASMB_ERESOLVE, ASMB_ENOTSMB, ASMB_ETIMEDOUT, ASMB_EINVAL for a bad config
+ * or address, ...). */
 ASMB_API asmb_sync *asmb_sync_connect(const char *host, int port, const asmb_config *cfg,
                                       asmb_failure *err);
 /** Logs off, closes and frees s (NULL: nothing). */

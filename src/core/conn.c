@@ -295,10 +295,15 @@ void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt,
     c->phase_deadline = 0;
     ASMB_LOG(c, code == ASMB_ECLOSED ? ASMB_LOG_INFO : ASMB_LOG_ERROR, "connection ended: %s (%s)",
              c->disc_failure.message, asmb_err_name(code));
-    /* Authentication began on an open connection and did not finish. */
-    if ((was == ASMB_ST_NEGOTIATE || was == ASMB_ST_SESSION) && code != ASMB_ECLOSED) {
+    /* Before auth_ok, whatever ended it (DNS, TCP connect, a peer that is
+     * not SMB, a refusal, a timeout) is the outcome of connecting:
+     * auth_failed carries the reason, and disconnected, with the same code,
+     * only says so, so that a caller handling both doesn't show the reason
+     * twice. The caller's own close is no failure: disconnected alone. */
+    if (was >= ASMB_ST_CONNECTING && was <= ASMB_ST_SESSION && code != ASMB_ECLOSED) {
         asmb__failure_set(&c->auth_failure, code, ntstatus, "%s", c->disc_failure.message);
         asmb__conn_post(c, &c->ev_auth_failed);
+        asmb__failure_set(&c->disc_failure, code, 0, "%s", ASMB__NEVER_AUTHENTICATED);
     }
     /* Operations learn of a protocol fault as such; anything else is "not
      * connected", with the reason in the message. */
@@ -318,9 +323,10 @@ void asmb__conn_clock(asmb_conn *c)
     if (c->tp) c->tp->clock(c);
 }
 
-int asmb__conn_check_ready(const asmb_conn *c)
+int asmb__conn_check_ready(asmb_conn *c)
 {
     ASMB_THREAD_CHECK(c, "an operation");
+    c->last_error[0] = 0;
     if (c->state == ASMB_ST_READY) return 0;
     return c->state == ASMB_ST_DEAD || c->state == ASMB_ST_CLOSING || c->user_gone
                ? ASMB_ENOTCONN

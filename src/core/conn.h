@@ -119,6 +119,9 @@ struct asmb_conn {
     const asmb_transport_ops *tp;
     void *tp_data;
 
+    /* asmb_conn_last_error: why the last call failed at once ("" if unknown). */
+    char last_error[256];
+
     /* The thread that drives the connection, bound by asmb_conn_connect
      * (debug builds check every public call against it). */
     pthread_t owner;
@@ -148,14 +151,26 @@ void asmb__conn_post(asmb_conn *c, asmb_evnode *ev);
 /* Runs queued events; called by the transport from loop callbacks only. */
 void asmb__conn_dispatch(asmb_conn *c);
 /* Ends the connection: fails every request and waiting op with code, queues
- * disconnected(code, message), asks the transport to close. Idempotent. */
+ * disconnected(code, message), asks the transport to close. Idempotent.
+ * Before authentication ended, auth_failed(code, message) comes first and
+ * disconnected's message is ASMB__NEVER_AUTHENTICATED. */
+#define ASMB__NEVER_AUTHENTICATED "never authenticated; auth_failed gave the reason"
 void asmb__conn_fail(asmb_conn *c, int code, uint32_t ntstatus, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Refreshes c->now (and unix_ms) from the transport's clock. */
 void asmb__conn_clock(asmb_conn *c);
-/* Readiness check every operation starts with: 0, ASMB_ENOTREADY or ASMB_ENOTCONN. */
-int asmb__conn_check_ready(const asmb_conn *c);
+/* Readiness check every operation starts with: 0, ASMB_ENOTREADY or
+ * ASMB_ENOTCONN. Clears asmb_conn_last_error: a new call begins. */
+int asmb__conn_check_ready(asmb_conn *c);
+
+/* ---- messages for immediate errors (errmsg.c) ---- */
+/* Sets asmb_conn_last_error's text; returns code. */
+int asmb__conn_arg_error(asmb_conn *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* 0 when s is valid UTF-8, else ASMB_EINVAL with the message naming label
+ * ("path", "pattern"...), the bad byte and the reason. */
+int asmb__arg_utf8(asmb_conn *c, const char *label, const char *s);
 unsigned asmb__op_timeout(const asmb_conn *c, const asmb_opts *o);
 
 #endif

@@ -668,6 +668,7 @@ void asmb__eng_rx_done(asmb_conn *c, size_t n)
             off += 4;
             continue;
         }
+        if (asmb__peer_not_smb(c, p, c->rx_len - off)) break; /* an HTTP server, say */
         if (c->state == ASMB_ST_NBT) { /* the answer to our SESSION REQUEST */
             if (flen > 1) {
                 asmb__conn_fail(c, ASMB_EPROTO, 0, "bad NetBIOS session response");

@@ -2,6 +2,7 @@
  * a SESSION REQUEST with the called and calling names, answered by a
  * positive or negative SESSION RESPONSE; then session messages. */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../mem.h"
@@ -92,4 +93,36 @@ int asmb__nbt_response(asmb_conn *c, const uint8_t *p, size_t flen)
                                                 ? "NetBIOS session retarget is not supported"
                                                 : "bad NetBIOS session response");
     return ASMB_EPROTO;
+}
+
+/* The first bytes a peer sends tell whether it speaks SMB at all. Direct TCP
+ * (MS-SMB2 2.1) frames start with a zero byte and a 24-bit length, and the
+ * NEGOTIATE reply with ProtocolId 0xFE 'SMB' (0xFF 'SMB' from an SMB1-only
+ * server, still SMB); the NetBIOS session service answers a SESSION REQUEST
+ * with packet type 0x82, 0x83 or 0x84 (RFC 1002 4.3.1). Anything else (an
+ * HTTP server's "HTTP/1.1 400", say) would otherwise be read as a frame of
+ * absurd length: end the connection with ASMB_ENOTSMB, quoting the start of
+ * what came. Returns 1 when it ended the connection. */
+int asmb__peer_not_smb(asmb_conn *c, const uint8_t *p, size_t have)
+{
+    int bad;
+    if (c->state == ASMB_ST_NBT)
+        bad = p[0] < NBT_POSITIVE || p[0] > NBT_RETARGET;
+    else if (c->state == ASMB_ST_NEGOTIATE)
+        bad = p[0] != 0 ||
+              (have >= 8 && ((p[4] != 0xFE && p[4] != 0xFF) || memcmp(p + 5, "SMB", 3) != 0));
+    else
+        return 0;
+    if (!bad) return 0;
+    char seen[4 * 32 + 1];
+    size_t o = 0;
+    for (size_t i = 0; i < have && i < 32 && p[i] != '\r' && p[i] != '\n'; i++) {
+        if (p[i] >= 0x20 && p[i] < 0x7F && p[i] != '"' && p[i] != '\\')
+            seen[o++] = (char)p[i];
+        else
+            o += (size_t)snprintf(seen + o, sizeof seen - o, "\\x%02X", p[i]);
+    }
+    seen[o] = 0;
+    asmb__conn_fail(c, ASMB_ENOTSMB, 0, "not an SMB server: %s answered \"%s\"", c->host, seen);
+    return 1;
 }

@@ -29,6 +29,10 @@ int asmb__nbt_request(asmb_conn *c); /* queues the SESSION REQUEST */
 /* A session-service packet while waiting for the response (flen = its
  * length field; the packet's 4-byte header and body at p). */
 int asmb__nbt_response(asmb_conn *c, const uint8_t *p, size_t flen);
+/* While negotiating (or waiting for the NetBIOS answer): 1 when the bytes
+ * received (p, have >= 4) are not SMB; the connection then ended with
+ * ASMB_ENOTSMB. */
+int asmb__peer_not_smb(asmb_conn *c, const uint8_t *p, size_t have);
 
 /* ---- encryption (encrypt.c) ---- */
 #define SMB2_TRANSFORM_LEN 52

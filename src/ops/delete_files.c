@@ -289,6 +289,7 @@ ASMB_API int asmb_delete_files(asmb_conn *c, const char *share, const char *path
     op->share = asmb__strdup(share);
     char *full = asmb__path_normalise(path_pattern, &rc);
     if (!op->share || !full || !*full) {
+        if (rc == ASMB_EINVAL) asmb__arg_utf8(c, "path pattern", path_pattern);
         if (!rc) rc = op->share && full ? ASMB_EINVAL : ASMB_ENOMEM; /* before op goes */
         asmb__free(full);
         del_free(op);

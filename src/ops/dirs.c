@@ -89,6 +89,7 @@ ASMB_API int asmb_rename(asmb_conn *c, const char *share, const char *old_path,
     f->cleanup = rename_cleanup;
     op->new_path = asmb__path_normalise(new_path, &rc);
     if (!op->new_path || !*op->new_path || !*f->path) {
+        if (rc == ASMB_EINVAL) asmb__arg_utf8(c, "new path", new_path);
         asmb__fop_discard(f);
         return rc ? rc : ASMB_EINVAL;
     }

@@ -211,6 +211,7 @@ int asmb__fop_new(asmb_conn *c, size_t size, const char *share, const char *path
     f->share = asmb__strdup(share);
     f->path = asmb__path_normalise(path, &rc);
     if (!f->share || !f->path) {
+        if (rc == ASMB_EINVAL) asmb__arg_utf8(c, "path", path); /* the message says why */
         asmb__free(f->share);
         asmb__free(f->path);
         asmb__free(f);

@@ -141,11 +141,7 @@ int asmb__list_new(asmb_conn *c, const char *share, const char *path, uint32_t s
     f->cleanup = cleanup;
     op->search = search;
     op->pattern = asmb__strdup(pattern && *pattern ? pattern : "*");
-    asmb_wr check;
-    asmb_wr_init(&check);
-    rc = op->pattern ? asmb_utf8_to_utf16le(&check, op->pattern, strlen(op->pattern))
-                     : ASMB_ENOMEM;
-    asmb_wr_free(&check);
+    rc = op->pattern ? asmb__arg_utf8(c, "pattern", op->pattern) : ASMB_ENOMEM;
     if (rc) {
         asmb__fop_discard(f);
         return rc;

@@ -91,6 +91,10 @@ int asmb_utf8_to_utf16le(asmb_wr *w, const char *s, size_t n);
 /* Returns a NUL-terminated malloc'd UTF-8 string, or NULL on bad UTF-16
  * (unpaired surrogates are replaced by U+FFFD) or no memory. */
 char *asmb_utf16le_to_utf8(const uint8_t *p, size_t nbytes);
+/* The offset of the first byte of s (n bytes) that starts no valid UTF-8
+ * sequence, by asmb_utf8_to_utf16le's rules, with *why (static, may be NULL)
+ * saying what is wrong there; n when s is valid. */
+size_t asmb_utf8_invalid_at(const char *s, size_t n, const char **why);
 /* Like asmb_utf8_to_utf16le, upper-casing on the way (NTOWFv2 upper-cases the
  * user name, MS-NLMP 3.3.2): ASCII, Latin-1, Latin Extended-A, Greek and
  * Cyrillic by rule; other characters unchanged. Locale-independent. */

@@ -25,6 +25,37 @@ static size_t utf8_next(const uint8_t *s, size_t n, uint32_t *cp)
     return 0;
 }
 
+/* Why the sequence at s (n bytes left) is not UTF-8, for messages: the
+ * cases RFC 3629 section 3 rules out, told apart. */
+static const char *utf8_why(const uint8_t *s, size_t n)
+{
+    uint8_t b = s[0];
+    if (b >= 0x80 && b < 0xC0) return "a continuation byte without a lead byte";
+    if (b == 0xC0 || b == 0xC1 || b >= 0xF5) return "a byte that never appears in UTF-8";
+    size_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+    for (size_t i = 1; i < len; i++)
+        if (i >= n || (s[i] & 0xC0) != 0x80) return "a truncated sequence";
+    if (b == 0xED) return "a UTF-16 surrogate"; /* ED A0..BF: U+D800..U+DFFF */
+    if (b == 0xF4) return "a code point beyond U+10FFFF";
+    return "an overlong encoding"; /* E0 80..9F, F0 80..8F */
+}
+
+size_t asmb_utf8_invalid_at(const char *str, size_t n, const char **why)
+{
+    const uint8_t *s = (const uint8_t *)str;
+    size_t i = 0;
+    uint32_t c;
+    while (i < n) {
+        size_t len = utf8_next(s + i, n - i, &c);
+        if (!len) {
+            if (why) *why = utf8_why(s + i, n - i);
+            return i;
+        }
+        i += len;
+    }
+    return n;
+}
+
 static uint32_t upper(uint32_t c)
 {
     if (c >= 'a' && c <= 'z') return c - 32;

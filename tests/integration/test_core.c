@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "itest.h"
+#include "listener.h"
 
 static uv_loop_t *loop;
 
@@ -300,18 +301,37 @@ static void test_refused_and_resolve(void)
     asmb_conn *c = asmb_conn_new(loop, &cfg, &test_handlers, &e);
     CHECK_EQ_INT(asmb_conn_connect(c, "127.0.0.1", 1), 0); /* nothing listens on port 1 */
     run_until(loop, &e.disconnected, 5000);
-    CHECK_EQ_INT(e.disconnected, 1);
-    CHECK_EQ_INT(e.auth_failed, 0);
-    CHECK_EQ_INT(e.disc.code, ASMB_ECONNREFUSED);
-    CHECK(strstr(e.disc_msg, "127.0.0.1:1") != NULL);
+    /* Through auth_failed, with the address; disconnected doesn't repeat it. */
+    t_check_preauth(&e, ASMB_ECONNREFUSED, "127.0.0.1:1");
     t_free(loop, c);
 
     memset(&e, 0, sizeof e);
     c = asmb_conn_new(loop, &cfg, &test_handlers, &e);
     CHECK_EQ_INT(asmb_conn_connect(c, "no-such-host.invalid", 445), 0);
     run_until(loop, &e.disconnected, 10000);
-    CHECK_EQ_INT(e.disc.code, ASMB_ERESOLVE);
+    t_check_preauth(&e, ASMB_ERESOLVE, "no-such-host.invalid");
     t_free(loop, c);
+
+    /* Peers that are not SMB servers: one that answers as HTTP, one that
+     * closes at once. */
+    static const struct {
+        const char *reply;
+        int code;
+        const char *needle;
+    } peers[] = {{T_HTTP_REPLY, ASMB_ENOTSMB, "not an SMB server: 127.0.0.1 answered "
+                                                   "\"HTTP/1.1 400 Bad Request\""},
+                 {NULL, ASMB_ECONNRESET, "connection "}};
+    for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
+        t_listener l;
+        CHECK_EQ_INT(t_listener_start(&l, peers[i].reply), 0);
+        memset(&e, 0, sizeof e);
+        c = asmb_conn_new(loop, &cfg, &test_handlers, &e);
+        CHECK_EQ_INT(asmb_conn_connect(c, "127.0.0.1", l.port), 0);
+        run_until(loop, &e.disconnected, 5000);
+        t_check_preauth(&e, peers[i].code, peers[i].needle);
+        t_free(loop, c);
+        t_listener_stop(&l);
+    }
 
     /* A name that resolves (to ::1 first on some systems, then 127.0.0.1). */
     c = t_connect(loop, &cfg, &e);

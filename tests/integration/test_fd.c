@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "itest.h"
+#include "listener.h"
 
 static int in_call; /* set while the test is inside an asmb call that attaches */
 
@@ -214,16 +215,37 @@ static void test_failures(void)
     getsockname(s, (struct sockaddr *)&a, &al);
     close(s);
     asmb_conn *c = fd_connect("127.0.0.1", ntohs(a.sin_port), &cfg, &e);
-    CHECK_EQ_INT(e.disconnected, 1);
-    CHECK_EQ_INT(e.disc.code, ASMB_ECONNREFUSED);
-    CHECK_EQ_INT(e.auth_ok + e.auth_failed, 0);
+    spin(c, &e.disconnected, 1000);
+    /* Through auth_failed, with the address; disconnected doesn't repeat it. */
+    char where[32];
+    snprintf(where, sizeof where, "127.0.0.1:%d", ntohs(a.sin_port));
+    t_check_preauth(&e, ASMB_ECONNREFUSED, where);
     CHECK_EQ_INT(asmb_fd_socket(c), -1);
     asmb_conn_free(c);
 
     c = fd_connect("no-such-host.invalid", 445, &cfg, &e);
-    CHECK_EQ_INT(e.disconnected, 1);
-    CHECK_EQ_INT(e.disc.code, ASMB_ERESOLVE);
+    spin(c, &e.disconnected, 1000);
+    t_check_preauth(&e, ASMB_ERESOLVE, "no-such-host.invalid");
     asmb_conn_free(c);
+
+    /* Peers that are not SMB servers: one that answers as HTTP, one that
+     * closes at once. */
+    static const struct {
+        const char *reply;
+        int code;
+        const char *needle;
+    } peers[] = {{T_HTTP_REPLY, ASMB_ENOTSMB, "not an SMB server: 127.0.0.1 answered "
+                                                   "\"HTTP/1.1 400 Bad Request\""},
+                 {NULL, ASMB_ECONNRESET, "connection "}};
+    for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
+        t_listener l;
+        CHECK_EQ_INT(t_listener_start(&l, peers[i].reply), 0);
+        c = fd_connect("127.0.0.1", l.port, &cfg, &e);
+        spin(c, &e.disconnected, 2000);
+        t_check_preauth(&e, peers[i].code, peers[i].needle);
+        asmb_conn_free(c);
+        t_listener_stop(&l);
+    }
 
     /* A listener that accepts (the kernel does) and never answers: the
      * negotiate+auth deadline comes from asmb_fd_timeout, to the millisecond. */

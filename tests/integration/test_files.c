@@ -558,6 +558,16 @@ static void test_misc(asmb_conn *c)
 
 /* ---- errors ---- */
 
+
+/* 1 when the last immediate error of c named invalid UTF-8 (asmb_conn_last_error). */
+static int said_utf8(const asmb_conn *c)
+{
+    const char *m = asmb_conn_last_error(c);
+    if (strstr(m, " is not valid UTF-8 at byte ")) return 1;
+    fprintf(stderr, "  no UTF-8 message, got \"%s\"\n", m);
+    return 0;
+}
+
 static void test_errors(asmb_conn *c)
 {
     res x;
@@ -655,7 +665,9 @@ static void test_errors(asmb_conn *c)
     asmb_sink sink = {mem_write, &m, -1};
     memsrc ms = {(const uint8_t *)"x", 1, 0};
     asmb_source src = {mem_read, &ms, -1};
-    int all_einval = 1, none_made = 1;
+    int all_einval = 1, none_made = 1, all_said = 1;
+/* Each call: its code, and whether it left a message naming the bad byte. */
+#define TRY(call) (rcs[k] = (call), all_said &= said_utf8(c), k++)
     for (size_t i = 0; i < NELEM(bad); i++) {
         const char *p = bad[i];
         int rcs[14];
@@ -663,20 +675,20 @@ static void test_errors(asmb_conn *c)
         for (int k = 0; k < 14; k++)
             ds[k] = (asmb_deferred *)&ds; /* must stay untouched */
         int k = 0;
-        rcs[k] = asmb_retrieve_file(c, "share", p, &sink, NULL, &ds[k]), k++;
-        rcs[k] = asmb_retrieve_file_from_offset(c, "share", p, &sink, 5, 5, NULL, &ds[k]), k++;
-        rcs[k] = asmb_store_file(c, "share", p, &src, NULL, &ds[k]), k++;
-        rcs[k] = asmb_store_file_from_offset(c, "share", p, &src, 0, 0, NULL, &ds[k]), k++;
-        rcs[k] = asmb_list_path(c, "share", p, ASMB_SEARCH_DEFAULT, NULL, NULL, &ds[k]), k++;
-        rcs[k] = asmb_list_path(c, "share", "", ASMB_SEARCH_DEFAULT, p, NULL, &ds[k]), k++;
-        rcs[k] = asmb_get_attributes(c, "share", p, NULL, &ds[k]), k++;
-        rcs[k] = asmb_reset_file_attributes(c, "share", p, NULL, &ds[k]), k++;
-        rcs[k] = asmb_create_directory(c, "share", p, NULL, &ds[k]), k++;
-        rcs[k] = asmb_delete_directory(c, "share", p, NULL, &ds[k]), k++;
-        rcs[k] = asmb_rename(c, "share", p, "ok.txt", 0, NULL, &ds[k]), k++;
-        rcs[k] = asmb_rename(c, "share", F_TESTFILE, p, 0, NULL, &ds[k]), k++;
-        rcs[k] = asmb_delete_files(c, "share", p, ASMB_DELETE_FOLDERS, NULL, &ds[k]), k++;
-        rcs[k] = asmb_get_security(c, "share", p, NULL, &ds[k]), k++;
+        TRY(asmb_retrieve_file(c, "share", p, &sink, NULL, &ds[k]));
+        TRY(asmb_retrieve_file_from_offset(c, "share", p, &sink, 5, 5, NULL, &ds[k]));
+        TRY(asmb_store_file(c, "share", p, &src, NULL, &ds[k]));
+        TRY(asmb_store_file_from_offset(c, "share", p, &src, 0, 0, NULL, &ds[k]));
+        TRY(asmb_list_path(c, "share", p, ASMB_SEARCH_DEFAULT, NULL, NULL, &ds[k]));
+        TRY(asmb_list_path(c, "share", "", ASMB_SEARCH_DEFAULT, p, NULL, &ds[k]));
+        TRY(asmb_get_attributes(c, "share", p, NULL, &ds[k]));
+        TRY(asmb_reset_file_attributes(c, "share", p, NULL, &ds[k]));
+        TRY(asmb_create_directory(c, "share", p, NULL, &ds[k]));
+        TRY(asmb_delete_directory(c, "share", p, NULL, &ds[k]));
+        TRY(asmb_rename(c, "share", p, "ok.txt", 0, NULL, &ds[k]));
+        TRY(asmb_rename(c, "share", F_TESTFILE, p, 0, NULL, &ds[k]));
+        TRY(asmb_delete_files(c, "share", p, ASMB_DELETE_FOLDERS, NULL, &ds[k]));
+        TRY(asmb_get_security(c, "share", p, NULL, &ds[k]));
         for (int j = 0; j < k; j++) {
             if (rcs[j] != ASMB_EINVAL) {
                 fprintf(stderr, "  invalid UTF-8 #%zu, call %d: %s\n", i, j, asmb_err_name(rcs[j]));
@@ -685,13 +697,35 @@ static void test_errors(asmb_conn *c)
             if (ds[j] != (asmb_deferred *)&ds) none_made = 0;
         }
     }
+#undef TRY
     CHECK(all_einval);
     CHECK(none_made);
+    CHECK(all_said); /* each call left a message naming the bad byte */
+    /* The message names the argument, the byte (from 1), the reason and the
+     * path: its valid prefix as it is, the rest escaped. */
+    asmb_deferred *d0 = NULL;
+    CHECK_EQ_INT(asmb_list_path(c, "share", "\\docs\\\xe2\x82x", 0, NULL, NULL, &d0), ASMB_EINVAL);
+    const char *want = "path is not valid UTF-8 at byte 7 (a truncated sequence): "
+                       "\\docs\\\\xE2\\x82x";
+    CHECK(strcmp(asmb_conn_last_error(c), want) == 0);
+    if (strcmp(asmb_conn_last_error(c), want))
+        fprintf(stderr, "  got \"%s\"\n  want \"%s\"\n", asmb_conn_last_error(c), want);
+    CHECK_EQ_INT(asmb_list_path(c, "share", "", 0, "*\xff", NULL, &d0), ASMB_EINVAL);
+    CHECK(strncmp(asmb_conn_last_error(c), "pattern is not valid UTF-8 at byte 2 ", 37) == 0);
+    CHECK_EQ_INT(asmb_rename(c, "share", F_TESTFILE, "n\xc3", 0, NULL, &d0), ASMB_EINVAL);
+    CHECK(strncmp(asmb_conn_last_error(c), "new path is not valid UTF-8 at byte 2 ", 38) == 0);
+    CHECK_EQ_INT(asmb_delete_files(c, "share", "\xed\xa0\x80*", 0, NULL, &d0), ASMB_EINVAL);
+    CHECK(strstr(asmb_conn_last_error(c), "path pattern is not valid UTF-8 at byte 1 (a UTF-16 "
+                                          "surrogate)") != NULL);
+    CHECK(d0 == NULL);
+
     CHECK_EQ_INT(m.calls, 0);
     CHECK(disk_exists(F_TESTFILE)); /* the rename with a bad target did nothing */
-    /* nothing was left behind: the connection still works */
+    /* nothing was left behind: the connection still works, and the next
+     * operation cleared the message */
     attrs(c, &x, "share", F_TESTFILE);
     CHECK_OK(&x);
+    CHECK(asmb_conn_last_error(c)[0] == 0);
     res_free(&x);
 }
 

@@ -112,8 +112,43 @@ static void test_logon_failure(void)
     CHECK_EQ_INT(asmb__ntstatus_is_logon_failure(ASMB_STATUS_BAD_NETWORK_NAME), 0);
 }
 
+/* Every constant of the public header (read as text, so that a constant
+ * added there is checked without being listed here) names its own value:
+ * asmb_ntstatus_name(ASMB_STATUS_X) == "STATUS_X". */
+static void test_public_header(void)
+{
+    FILE *f = fopen(ASMB_SOURCE_DIR "/include/asmb/asmb_ntstatus.h", "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    char line[256], name[128];
+    unsigned value;
+    int n = 0, bad = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "#define ASMB_STATUS_%127s 0x%x", name, &value) != 2) continue;
+        n++;
+        const char *got = asmb_ntstatus_name(value);
+        if (!got || strncmp(got, "STATUS_", 7) || strcmp(got + 7, name)) {
+            fprintf(stderr, "ASMB_STATUS_%s is 0x%08X, which is %s\n", name, value,
+                    got ? got : "(unknown)");
+            bad++;
+        }
+    }
+    fclose(f);
+    CHECK(n >= 100);
+    CHECK_EQ_INT(bad, 0);
+    /* The constants callers asked for (issue 14) exist and name their value. */
+    check_name(ASMB_STATUS_OBJECT_NAME_COLLISION, "STATUS_OBJECT_NAME_COLLISION");
+    check_name(ASMB_STATUS_OBJECT_PATH_NOT_FOUND, "STATUS_OBJECT_PATH_NOT_FOUND");
+    check_name(ASMB_STATUS_NOT_A_DIRECTORY, "STATUS_NOT_A_DIRECTORY");
+    check_name(ASMB_STATUS_FILE_IS_A_DIRECTORY, "STATUS_FILE_IS_A_DIRECTORY");
+    check_name(ASMB_STATUS_PATH_NOT_COVERED, "STATUS_PATH_NOT_COVERED");
+    check_name(ASMB_STATUS_DISK_FULL, "STATUS_DISK_FULL");
+    CHECK_EQ_INT(ASMB_STATUS_OBJECT_NAME_COLLISION == 0xC0000035u, 1);
+}
+
 int main(void)
 {
+    test_public_header();
     test_table_shape();
     test_known_pairs();
     test_unknown();

@@ -229,6 +229,7 @@ static void start_job(job *j)
     }
     if (rc) {
         asmb_error e = {rc, 0, ""};
+        snprintf(e.message, sizeof e.message, "%s", asmb_conn_last_error(b->s.conn));
         close_local(j);
         job_fail_error(j, &e);
         return;

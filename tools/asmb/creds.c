@@ -50,7 +50,9 @@ int exit_status_of(int code)
     case ASMB_ERESOLVE:
     case ASMB_ECONNRESET:
     case ASMB_EIO:
-    case ASMB_ENOTCONN: return CLI_CONN;
+    case ASMB_ENOTCONN:
+    case ASMB_ENOTSMB: return CLI_CONN;
+    case ASMB_EINVAL: return CLI_USAGE; /* an argument refused at once (a path not UTF-8) */
     case ASMB_ETIMEDOUT: return CLI_TIMEOUT;
     default: return CLI_FAIL;
     }
@@ -396,6 +398,7 @@ int session_connect_async(const cli_opts *o, cli_session *s)
 int session_wait(cli_session *s, int rc, asmb_deferred *d, asmb_error *err)
 {
     memset(err, 0, sizeof *err);
+    if (rc) snprintf(err->message, sizeof err->message, "%s", asmb_conn_last_error(s->conn));
     if (rc) return err->code = rc;
     asmb_deferred_ref(d);
     while (asmb_deferred_state(d) == ASMB_DEFERRED_PENDING && uv_run(&s->loop, UV_RUN_ONCE)) {
