@@ -351,10 +351,14 @@ static int check_final_signature(asmb_conn *c, const asmb_reply *rep, int keyles
 }
 
 /* The server's mechListMIC proves the mechanism list was not tampered with
- * (RFC 4178 5). When our AUTHENTICATE carried a MIC the server must send one
- * (MS-SPNG 3.3.5.1; Samba and Windows do); without it, stripping it would
- * go unnoticed. */
-static int check_mechlist_mic(asmb_conn *c, const uint8_t *blob, size_t blen)
+ * (RFC 4178 5). When our AUTHENTICATE carried a MIC, Samba and Windows send
+ * one; some servers (impacket) never do. Where a verified SMB2 signature
+ * covers the final response (signed, the key from this very exchange) the
+ * SPNEGO token can't have been stripped, so an absent mechListMIC is allowed;
+ * where nothing covers it, it is required (MS-SPNG 3.2.5.1: a MIC was sent).
+ * One that is present is always checked. */
+static int check_mechlist_mic(asmb_conn *c, const asmb_reply *rep, const uint8_t *blob,
+                              size_t blen)
 {
     asmb_spnego_resp sp;
     memset(&sp, 0, sizeof sp);
@@ -363,8 +367,10 @@ static int check_mechlist_mic(asmb_conn *c, const uint8_t *blob, size_t blen)
         return -1;
     }
     if (!sp.mic) {
-        if (!asmb__ntlm_sent_mic(c->ntlm)) return 0;
-        auth_fail(c, ASMB_ESIGNATURE, 0, "the server's SPNEGO mechListMIC is missing");
+        int covered = !!(rep->hdr->flags & SMB2_FLAGS_SIGNED); /* verified just before */
+        if (covered || !asmb__ntlm_sent_mic(c->ntlm)) return 0;
+        auth_fail(c, ASMB_ESIGNATURE, 0, "the server's SPNEGO mechListMIC is missing (and no "
+                                         "signature covers the final SESSION_SETUP response)");
         return -1;
     }
     size_t ml;
@@ -388,7 +394,7 @@ static int session_keys(asmb_conn *c, const asmb_reply *rep, int keyless, int se
     }
     if (have_key && check_final_signature(c, rep, keyless)) return -1;
     if (keyless) return 0; /* (opted in) the server holds no key: nothing more to prove */
-    if (check_mechlist_mic(c, blob, blen)) return -1;
+    if (check_mechlist_mic(c, rep, blob, blen)) return -1;
     c->sign = c->cfg.signing != ASMB_OFF ||
               (c->server_security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED);
     if (c->cipher && (rc = asmb__enc_setup(c)) != 0) {
