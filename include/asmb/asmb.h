@@ -633,6 +633,8 @@ ASMB_API const char *asmb_version(void);
 #ifdef __cplusplus
 }
 #endif
+/* ---- smb:// URLs (issue 14): asmb_url_parse and friends ---------------- */
+#include "asmb_url.h"
 /* Source compatibility: programs that include only asmb.h keep asmb_conn_new. */
 #ifndef ASMB_NO_UV
 #include "asmb_uv.h"

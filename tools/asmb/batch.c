@@ -42,7 +42,7 @@ typedef struct job {
 struct batch {
     const cli_opts *o;
     cli_session s;    /* the connection and the first (get) or only (put) URL */
-    cli_url *urls;    /* get: every source URL */
+    asmb_url *urls;    /* get: every source URL */
     size_t nurls;
     int put;
     job *jobs;
@@ -70,7 +70,7 @@ static void batch_free(batch *b)
     }
     free(b->jobs);
     session_close(&b->s);
-    for (size_t i = 0; i < b->nurls; i++) url_free(&b->urls[i]);
+    for (size_t i = 0; i < b->nurls; i++) asmb_url_clear(&b->urls[i]);
     free(b->urls);
     if (b->dirfd >= 0) close(b->dirfd);
 }
@@ -357,7 +357,7 @@ static int cmp_job_remote(const void *x, const void *y)
 /* Adds the regular files of a listing, sorted by name; *added: how many.
  * A name the server should not have listed for pattern, or that would land
  * on something already in the target folder, is a skipped job. */
-static int add_entries(batch *b, const cli_url *u, const char *dir, const char *pattern,
+static int add_entries(batch *b, const asmb_url *u, const char *dir, const char *pattern,
                        const char *localdir, const asmb_file_list *list, size_t *added)
 {
     size_t first = b->n;
@@ -381,7 +381,7 @@ static int add_entries(batch *b, const cli_url *u, const char *dir, const char *
 /* Lists one source (its last component is the pattern: a wildcard, or one
  * name) and adds a job per regular file; a failed listing or no match is a
  * failed job of its own. CLI_OK or a status that ends the command. */
-static int add_source(batch *b, const cli_url *u, const char *localdir)
+static int add_source(batch *b, const asmb_url *u, const char *localdir)
 {
     char *dir = path_dirname(u->path), *pattern = path_basename(u->path);
     asmb_deferred *d = NULL;
@@ -415,13 +415,13 @@ static int add_source(batch *b, const cli_url *u, const char *localdir)
 /* Every source URL, on the session's server, naming something in a share. */
 static int parse_sources(batch *b, const char **args, size_t n)
 {
-    const cli_url *first = &b->s.url;
-    char err[256];
+    const asmb_url *first = &b->s.url;
     if (!(b->urls = calloc(n, sizeof *b->urls))) return cli_error(CLI_FAIL, "out of memory");
     for (; b->nurls < n; b->nurls++) {
-        cli_url *u = &b->urls[b->nurls];
-        if (url_parse(args[b->nurls], u, err, sizeof err)) return cli_error(CLI_USAGE, "%s", err);
-        const char *fu = first->creds.user, *uu = u->creds.user;
+        asmb_url *u = &b->urls[b->nurls];
+        int status = url_parse(args[b->nurls], u);
+        if (status) return status;
+        const char *fu = first->username, *uu = u->username;
         if (strcasecmp(u->host, first->host) ||
             cli_port(b->o, u->port) != cli_port(b->o, first->port) ||
             (uu && (!fu || strcmp(uu, fu))))
@@ -467,7 +467,7 @@ int batch_get(const cli_opts *o)
 /* A job per local file, into the URL's directory. */
 static int add_locals(batch *b, const char **locals, size_t n)
 {
-    const cli_url *u = &b->s.url;
+    const asmb_url *u = &b->s.url;
     for (size_t i = 0; i < n; i++) {
         struct stat st;
         if (!strcmp(locals[i], "-"))

@@ -1,7 +1,7 @@
 /* asmb command-line tool: shared declarations.
  *
  * main.c      options, help, dispatch
- * url.c       smb:// URL parsing
+ * url.c       smb:// URLs (on asmb_url_parse): messages, passwords, paths
  * creds.c     credentials (-U, -W, -N, -A, ASMB_PASSWORD, prompt) and the connection
  * commands.c  ls, stat, rm, mkdir, rmdir, mv, getacl, echo, shares, snapshots
  * transfer.c  get, put of one file
@@ -77,18 +77,9 @@ typedef struct cli_opts {
 } cli_opts;
 
 /* ---- url.c ---- */
-typedef struct cli_url {
-    cli_creds creds;  /* from the userinfo part */
-    char *host;       /* without brackets, percent-decoded */
-    int port;         /* 0 = not given */
-    char *share;      /* NULL = none */
-    char *path;       /* "" = the share's root; '/' separators as given, decoded */
-    int trailing_slash;
-} cli_url;
-
-/* 0, or -1 with a message in err. */
-int url_parse(const char *text, cli_url *out, char *err, size_t errlen);
-void url_free(cli_url *u);
+/* asmb_url_parse; CLI_OK, or an exit status with the reason printed (the
+ * URL shown without its password). Release *out with asmb_url_clear. */
+int url_parse(const char *text, asmb_url *out);
 int url_is_smb(const char *text);
 /* Where the password of a "SCHEME://[DOMAIN;]USER:PASSWORD@HOST..." text is
  * (bytes start..start+len): 0, or -1 when it has none. */
@@ -116,7 +107,7 @@ typedef struct cli_session {
     int auth;            /* async: 0 pending, 1 ok, -1 failed */
     int ended;           /* async: the connection ended */
     asmb_error auth_err; /* async: why authentication failed */
-    cli_url url;
+    asmb_url url;
     asmb_opts opts;
     const asmb_opts *op; /* &opts with --timeout or --snapshot, else NULL */
 } cli_session;

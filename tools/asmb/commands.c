@@ -168,25 +168,25 @@ int cmd_rmdir(const cli_opts *o)
 }
 
 /* NEWPATH: a path from the share's root, or an smb:// URL of the same share. */
-static int target_path(const cli_opts *o, const cli_url *src, char **out)
+static int target_path(const cli_opts *o, const asmb_url *src, char **out)
 {
     const char *arg = o->args[1];
     *out = NULL;
     if (!url_is_smb(arg)) {
         *out = strdup(arg);
     } else {
-        cli_url u;
-        char err[256];
-        if (url_parse(arg, &u, err, sizeof err)) return cli_error(CLI_USAGE, "%s", err);
+        asmb_url u;
+        int status = url_parse(arg, &u);
+        if (status) return status;
         int same_port = cli_port(o, u.port) == cli_port(o, src->port);
         if (strcasecmp(u.host, src->host) || !same_port || !u.share ||
             strcasecmp(u.share, src->share)) {
-            url_free(&u);
+            asmb_url_clear(&u);
             return cli_error(CLI_USAGE, "mv: NEWPATH must be on the same server and share");
         }
         *out = u.path;
         u.path = NULL;
-        url_free(&u);
+        asmb_url_clear(&u);
     }
     if (!*out) return cli_error(CLI_FAIL, "out of memory");
     if ((*out)[strspn(*out, "/\\")] == 0) {

@@ -207,17 +207,18 @@ static int dup_opt(const char *s, char **dst)
 }
 
 /* Builds the credentials to use (see the top of this file). */
-static int resolve_creds(const cli_opts *o, const cli_url *u, cli_creds *out)
+static int resolve_creds(const cli_opts *o, const asmb_url *u, cli_creds *out)
 {
-    const cli_creds *src[3] = {&o->u_opt, &u->creds, &o->a_file};
+    const char *users[3] = {o->u_opt.user, u->username, o->a_file.user};
+    const char *passes[3] = {o->u_opt.password, u->password, o->a_file.password};
     const char *user = NULL, *pass = NULL, *dom;
     for (int i = 0; i < 3; i++) {
-        if (!user) user = src[i]->user;
-        if (!pass) pass = src[i]->password;
+        if (!user) user = users[i];
+        if (!pass) pass = passes[i];
     }
     dom = o->u_opt.domain    ? o->u_opt.domain
           : o->w_domain      ? o->w_domain
-          : u->creds.domain  ? u->creds.domain
+          : u->domain        ? u->domain
                              : o->a_file.domain;
     if (!pass && !o->no_password) pass = getenv("ASMB_PASSWORD");
     if (!pass && o->no_password) pass = "";
@@ -234,11 +235,11 @@ static int resolve_creds(const cli_opts *o, const cli_url *u, cli_creds *out)
 
 int session_parse(const char *url_text, int need_share, cli_session *s)
 {
-    char err[256];
     memset(s, 0, sizeof *s);
-    if (url_parse(url_text, &s->url, err, sizeof err)) return cli_error(CLI_USAGE, "%s", err);
+    int status = url_parse(url_text, &s->url);
+    if (status) return status;
     if (need_share && !s->url.share) {
-        url_free(&s->url);
+        asmb_url_clear(&s->url);
         char *shown = url_redact(url_text);
         cli_error(CLI_USAGE, "the URL names no share: %s", shown ? shown : "");
         free(shown);
@@ -283,7 +284,7 @@ static void log_negotiated(const cli_opts *o, const asmb_conn *conn)
 }
 
 /* The connection's configuration from the options; c holds its strings. */
-static int make_config(const cli_opts *o, const cli_url *u, asmb_config *cfg, cli_creds *c)
+static int make_config(const cli_opts *o, const asmb_url *u, asmb_config *cfg, cli_creds *c)
 {
     int status = resolve_creds(o, u, c);
     if (status) {
@@ -415,7 +416,7 @@ int session_open(const cli_opts *o, const char *url_text, int need_share, cli_se
 {
     int status = session_parse(url_text, need_share, s);
     if (!status) status = session_connect(o, s);
-    if (status) url_free(&s->url);
+    if (status) asmb_url_clear(&s->url);
     return status;
 }
 
@@ -428,7 +429,7 @@ void session_close(cli_session *s)
         uv_run(&s->loop, UV_RUN_DEFAULT); /* lets the connection's handles close */
         uv_loop_close(&s->loop);
     }
-    url_free(&s->url);
+    asmb_url_clear(&s->url);
     s->sync = NULL;
     s->conn = NULL;
 }

@@ -174,7 +174,7 @@ long source_read(void *arg, void *buf, size_t len)
 }
 
 /* The remote path: the URL's, plus LOCAL's basename when it ends with '/'. */
-static int remote_target(const char *local, const cli_url *u, char **out)
+static int remote_target(const char *local, const asmb_url *u, char **out)
 {
     *out = NULL;
     if (u->path[strspn(u->path, "/\\")] && !u->trailing_slash) {
