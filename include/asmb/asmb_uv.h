@@ -8,6 +8,11 @@
 #ifndef ASMB_UV_H
 #define ASMB_UV_H
 
+#include "asmb_posix.h" /* before any system header: <uv.h> needs POSIX */
+#include <stddef.h>
+#if defined(__GLIBC__) && !defined(__USE_XOPEN2K)
+#error "<uv.h> needs POSIX declarations: include <asmb/asmb.h> before any system header, or define _POSIX_C_SOURCE 200809L (or _GNU_SOURCE), or use -std=gnu11"
+#endif
 #include <uv.h>
 
 #include "asmb.h"
