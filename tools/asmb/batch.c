@@ -5,7 +5,9 @@
  * only starts the next file when one ends.
  *
  * A failing file does not stop the others: its message is printed at once and
- * kept for --json. Once the connection is lost nothing more is started. */
+ * kept for --json; a failed get leaves no partial file (unless --keep-partial).
+ * Once the connection is lost nothing more is started; Ctrl-C cancels every
+ * transfer in flight and starts nothing more. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,6 +34,7 @@ typedef struct job {
     uint64_t bytes;    /* transferred, once done */
     double start, seconds;
     int state;
+    asmb_deferred *d;  /* while running: what Ctrl-C cancels */
     char *error;       /* why it failed */
     get_sink g;        /* get */
     asmb_sink sink;
@@ -153,8 +156,18 @@ static int close_local(job *j)
     return err;
 }
 
+/* A failed get's partial file goes, unless --keep-partial; " (partial file
+ * removed)" or "" for the message. */
+static const char *discard_partial(job *j)
+{
+    if (j->b->put) return "";
+    return sink_discard(&j->g, !!(j->b->o->seen & OPT_KEEP_PARTIAL)) ? " (partial file removed)"
+                                                                     : "";
+}
+
 static void job_ended(job *j)
 {
+    j->d = NULL;
     j->seconds = out_now() - j->start;
     j->b->running--;
     start_more(j->b);
@@ -167,9 +180,19 @@ static void on_done(asmb_deferred *d, const void *result, void *arg)
     j->bytes = j->b->put ? ((const asmb_store_result *)result)->bytes
                          : ((const asmb_retrieve_result *)result)->bytes;
     int err = !j->b->put && sink_open(&j->g) ? j->g.err : 0; /* an empty file */
-    int cerr = close_local(j);
-    if (err || cerr) job_fail(j, "%s: %s", j->local, local_strerror(err ? err : cerr));
-    else j->state = JOB_OK;
+    int cerr = 0;
+    if (!err && j->g.opened) {
+        cerr = close(j->g.fd) ? errno : 0;
+        j->g.fd = -1;
+        j->g.opened = cerr != 0; /* a failed close leaves a partial file to discard */
+    }
+    if (err || cerr) {
+        const char *gone = discard_partial(j);
+        job_fail(j, "%s: %s%s", j->local, local_strerror(err ? err : cerr), gone);
+    } else {
+        j->state = JOB_OK;
+    }
+    close_local(j);
     job_ended(j);
 }
 
@@ -178,12 +201,15 @@ static void on_fail(asmb_deferred *d, const asmb_failure *f, void *arg)
     (void)d;
     job *j = arg;
     int err = j->b->put ? j->p.err : j->g.err;
+    const char *gone = discard_partial(j);
     close_local(j);
     if (err) {
-        job_fail(j, "%s: %s", j->local, local_strerror(err));
+        job_fail(j, "%s: %s%s", j->local, local_strerror(err), gone);
+    } else if (j->b->s.interrupted) {
+        job_fail(j, "'%s': canceled%s", j->remote, gone);
     } else {
         asmb_error e = {f->code, f->ntstatus, ""};
-        snprintf(e.message, sizeof e.message, "%s", f->message ? f->message : "");
+        snprintf(e.message, sizeof e.message, "%s%s", f->message ? f->message : "", gone);
         job_fail_error(j, &e);
     }
     job_ended(j);
@@ -233,14 +259,23 @@ static void start_job(job *j)
         job_fail_error(j, &e);
         return;
     }
+    j->d = d;
     b->running++;
+}
+
+/* Ctrl-C (session's on_interrupt): cancel what runs; start_more starts no more. */
+static void interrupt_all(void *arg)
+{
+    batch *b = arg;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->jobs[i].state == JOB_RUNNING && b->jobs[i].d) asmb_deferred_cancel(b->jobs[i].d);
 }
 
 /* Fills the window. Not reentered: callbacks run from the loop, not from
  * start_job. */
 static void start_more(batch *b)
 {
-    while (!b->lost && b->running < b->o->jobs && b->next < b->n) {
+    while (!b->lost && !b->s.interrupted && b->running < b->o->jobs && b->next < b->n) {
         job *j = &b->jobs[b->next++];
         if (j->state == JOB_WAITING) start_job(j);
     }
@@ -265,7 +300,8 @@ static void print_json(const batch *b)
                ok ? j->bytes : 0, j->seconds);
         if (ok) fputs("null", stdout);
         else if (j->state == JOB_WAITING)
-            out_json_string(stdout, "not started: the connection was lost");
+            out_json_string(stdout, b->s.interrupted ? "not started: interrupted"
+                                                     : "not started: the connection was lost");
         else out_json_string(stdout, j->error ? j->error : "out of memory");
         fputc('}', stdout);
     }
@@ -279,6 +315,8 @@ static int batch_run(batch *b)
     for (size_t i = 0; i < b->n; i++) total += b->jobs[i].size;
     progress_init(&b->pg, show_progress(b->o), total, 1);
     b->start = out_now();
+    b->s.on_interrupt = interrupt_all;
+    b->s.interrupt_arg = b;
     start_more(b);
     while (b->running && uv_run(&b->s.loop, UV_RUN_ONCE)) {
     }
@@ -291,7 +329,8 @@ static int batch_run(batch *b)
         bytes += b->jobs[i].state == JOB_OK ? b->jobs[i].bytes : 0;
     }
     if (files) progress_finish(&b->pg);
-    if (unstarted) cli_error(0, "%zu files not started: the connection was lost", unstarted);
+    if (unstarted && !b->s.interrupted)
+        cli_error(0, "%zu files not started: the connection was lost", unstarted);
     if (b->o->json) print_json(b);
     if (!b->o->quiet && (files || b->skipped)) {
         fprintf(stderr, "%zu file%s", files, files == 1 ? "" : "s");
@@ -300,6 +339,9 @@ static int batch_run(batch *b)
         fprintf(stderr, ", %" PRIu64 " bytes in %.2f s, %.2f MB/s\n", bytes, secs,
                 secs > 0 ? (double)bytes / 1e6 / secs : 0.0);
     }
+    if (b->s.interrupted)
+        return cli_error(CLI_INTERRUPTED, "interrupted: transfers canceled, %zu not started",
+                         unstarted);
     /* a skipped name is a file the user did not get, or a server to distrust */
     return b->lost ? CLI_CONN : b->failed || b->skipped ? CLI_FAIL : CLI_OK;
 }

@@ -60,6 +60,9 @@ int report_error(const asmb_error *e)
 {
     if (e->message[0]) cli_error(0, "%s", e->message);
     else cli_error(0, "%s: %s", asmb_err_name(e->code), asmb_strerror(e->code));
+    if (e->code == ASMB_ESIGNATURE) /* the known cause that a user can work around */
+        cli_error(0, "hint: a server that signs compounded replies wrongly (impacket) "
+                     "needs --no-compound");
     return exit_status_of(e->code);
 }
 
@@ -302,6 +305,7 @@ static int make_config(const cli_opts *o, const asmb_url *u, asmb_config *cfg, c
     cfg->ciphers[0] = o->cipher;
     cfg->netbios = o->netbios;
     cfg->allow_guest_fallback = o->allow_guest;
+    cfg->no_compound = o->no_compound;
     if (o->timeout_ms)
         cfg->connect_timeout_ms = cfg->auth_timeout_ms = cfg->op_timeout_ms = o->timeout_ms;
     cfg->log_level = o->log_level;
@@ -364,6 +368,19 @@ static void on_disconnected(asmb_conn *conn, const asmb_failure *why, void *arg)
     }
 }
 
+/* Ctrl-C: cancel what runs and let the caller close politely. The watcher
+ * stops, so that a second Ctrl-C kills at once (libuv restores SIG_DFL). */
+static void on_sigint(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    cli_session *s = h->data;
+    s->interrupted = 1;
+    uv_signal_stop(h);
+    if (s->auth == 0) asmb_conn_close(s->conn); /* still connecting: give up */
+    if (s->waiting) asmb_deferred_cancel(s->waiting);
+    if (s->on_interrupt) s->on_interrupt(s->interrupt_arg);
+}
+
 int session_connect_async(const cli_opts *o, cli_session *s)
 {
     static const asmb_handlers h = {on_auth_ok, on_auth_failed, on_disconnected};
@@ -381,6 +398,11 @@ int session_connect_async(const cli_opts *o, cli_session *s)
         uv_loop_close(&s->loop);
         return cli_error(CLI_FAIL, "out of memory");
     }
+    if (uv_signal_init(&s->loop, &s->sigint) == 0) {
+        s->sigint_on = 1;
+        s->sigint.data = s;
+        uv_signal_start(&s->sigint, on_sigint, SIGINT);
+    }
     int rc = asmb_conn_connect(s->conn, s->url.host, cli_port(o, s->url.port));
     if (rc) {
         asmb_error e = {rc, 0, ""};
@@ -388,6 +410,7 @@ int session_connect_async(const cli_opts *o, cli_session *s)
     }
     while (!s->auth && uv_run(&s->loop, UV_RUN_ONCE)) {
     }
+    if (s->interrupted) return cli_error(CLI_INTERRUPTED, "interrupted while connecting");
     if (s->auth != 1) return report_error(&s->auth_err);
     log_negotiated(o, s->conn);
     set_op(o, s);
@@ -399,8 +422,11 @@ int session_wait(cli_session *s, int rc, asmb_deferred *d, asmb_error *err)
     memset(err, 0, sizeof *err);
     if (rc) return err->code = rc;
     asmb_deferred_ref(d);
+    if (s->interrupted) asmb_deferred_cancel(d); /* Ctrl-C came between two operations */
+    s->waiting = d;
     while (asmb_deferred_state(d) == ASMB_DEFERRED_PENDING && uv_run(&s->loop, UV_RUN_ONCE)) {
     }
+    s->waiting = NULL;
     if (asmb_deferred_state(d) == ASMB_DEFERRED_PENDING) { /* the loop ran dry */
         asmb_deferred_unref(d);
         return err->code = ASMB_ENOTCONN;
@@ -424,7 +450,8 @@ void session_close(cli_session *s)
 {
     if (s->sync) asmb_sync_close(s->sync);
     if (s->conn) {
-        asmb_conn_close(s->conn);
+        if (s->sigint_on) uv_close((uv_handle_t *)&s->sigint, NULL);
+        asmb_conn_close(s->conn); /* TREE_DISCONNECT, LOGOFF: polite after Ctrl-C too */
         asmb_conn_free(s->conn);
         uv_run(&s->loop, UV_RUN_DEFAULT); /* lets the connection's handles close */
         uv_loop_close(&s->loop);
