@@ -56,14 +56,22 @@ int exit_status_of(int code)
     }
 }
 
-int report_error(const asmb_error *e)
+/* Authentication failures: no hint (nothing was compounded yet). */
+static int report_auth_error(const asmb_error *e)
 {
     if (e->message[0]) cli_error(0, "%s", e->message);
     else cli_error(0, "%s: %s", asmb_err_name(e->code), asmb_strerror(e->code));
-    if (e->code == ASMB_ESIGNATURE) /* the known cause that a user can work around */
-        cli_error(0, "hint: a server that signs compounded replies wrongly (impacket) "
-                     "needs --no-compound");
     return exit_status_of(e->code);
+}
+
+int report_error(const asmb_error *e)
+{
+    if (e->code == ASMB_ESIGNATURE) { /* after authentication: the known cause has a knob */
+        report_auth_error(e);
+        return cli_error(exit_status_of(e->code), "hint: a server that signs compounded replies "
+                                                  "wrongly (impacket) needs --no-compound");
+    }
+    return report_auth_error(e);
 }
 
 static void wipe(char *s)
@@ -330,7 +338,7 @@ int session_connect(const cli_opts *o, cli_session *s)
     memset(&e, 0, sizeof e);
     s->sync = asmb_sync_connect(s->url.host, cli_port(o, s->url.port), &cfg, &e);
     creds_free(&c);
-    if (!s->sync) return report_error(&e);
+    if (!s->sync) return report_auth_error(&e);
     log_negotiated(o, asmb_sync_conn(s->sync));
     set_op(o, s);
     return CLI_OK;
@@ -411,7 +419,7 @@ int session_connect_async(const cli_opts *o, cli_session *s)
     while (!s->auth && uv_run(&s->loop, UV_RUN_ONCE)) {
     }
     if (s->interrupted) return cli_error(CLI_INTERRUPTED, "interrupted while connecting");
-    if (s->auth != 1) return report_error(&s->auth_err);
+    if (s->auth != 1) return report_auth_error(&s->auth_err);
     log_negotiated(o, s->conn);
     set_op(o, s);
     return CLI_OK;
