@@ -1,12 +1,12 @@
 /* demo: the seed's flow in C. On auth OK: echo, store a file, list the
  * folder, retrieve the file back and compare, then close.
  *   demo HOST PORT [USER [PASSWORD [SHARE]]]   (no USER: anonymous) */
+#include <asmb/asmb.h> /* first: under -std=c11 it asks for the POSIX that <uv.h> needs */
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <asmb/asmb.h>
 
 static const char text[] = "Hello from asmb: stored, listed and retrieved asynchronously.\n";
 

@@ -23,12 +23,12 @@
  * one of them gets no unused-function warning. */
 #ifndef EXAMPLE_H
 #define EXAMPLE_H
+#include <asmb/asmb.h> /* first: under -std=c11 it asks for the POSIX that <uv.h> needs */
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <asmb/asmb.h>
 
 typedef struct example {
     asmb_conn *conn;

@@ -16,14 +16,16 @@
  * compatibility unless ASMB_NO_UV is defined) and asmb_fd.h (any poll-style
  * loop; needs no libuv headers). The core of the library knows neither.
  *
- * Building: `<uv.h>` needs POSIX declarations; compile with -D_GNU_SOURCE (or
- * _POSIX_C_SOURCE=200809L) under -std=c11. As in any libuv program, ignore
+ * Building: `<uv.h>` needs POSIX declarations, which a strict -std=c11 hides:
+ * asmb_posix.h asks for them when this header comes first; otherwise define
+ * _POSIX_C_SOURCE 200809L (or _GNU_SOURCE) yourself. As in any libuv program, ignore
  * SIGPIPE (signal(SIGPIPE, SIG_IGN)): a peer that resets the connection while
  * we write would otherwise kill the process.
  */
 #ifndef ASMB_H
 #define ASMB_H
 
+#include "asmb_posix.h" /* first: feature macros precede every system header */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -714,6 +716,8 @@ ASMB_API const char *asmb_version(void);
 #ifdef __cplusplus
 }
 #endif
+/* ---- smb:// URLs (issue 14): asmb_url_parse and friends ---------------- */
+#include "asmb_url.h"
 /* Source compatibility: programs that include only asmb.h keep asmb_conn_new. */
 #ifndef ASMB_NO_UV
 #include "asmb_uv.h"

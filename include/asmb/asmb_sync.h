@@ -41,6 +41,14 @@ typedef struct asmb_sync asmb_sync;
  * or address, ...). */
 ASMB_API asmb_sync *asmb_sync_connect(const char *host, int port, const asmb_config *cfg,
                                       asmb_failure *err);
+/** asmb_sync_connect to the server of an smb:// URL (asmb_url.h): its host
+ * and port (445 when it gives none, 139 with base->netbios), with base (NULL
+ * = defaults; copied) whose user, password and domain the URL's replace
+ * where it gives them. The URL's share and path are not used. NULL on
+ * failure, as asmb_sync_connect; a URL that does not parse gives
+ * ASMB_EINVAL with a message saying what is wrong (never the password). */
+ASMB_API asmb_sync *asmb_sync_connect_url(const char *url, const asmb_config *base,
+                                          asmb_failure *err);
 /** Logs off, closes and frees s (NULL: nothing). */
 ASMB_API void asmb_sync_close(asmb_sync *s);
 /** Cancels the call running on s, from any thread or from a signal handler

@@ -2,14 +2,16 @@
 # install-deps.sh - the Debian 12 packages that building asmb and running its tests need
 # (compiler, CMake, libuv, OpenSSL, Samba + smbclient for tests/samba/samba.sh, ss/pgrep,
 # valgrind, clang with its sanitizer runtimes, doxygen for the API reference, libevent for
-# examples/ex_libevent.c). Idempotent: does nothing (no apt-get update)
+# examples/ex_libevent.c, man-db for tests/install/check.sh's man check, python3-impacket
+# for tests/cli/test_impacket.sh: a server that signs compounded replies wrongly). Idempotent: does nothing (no apt-get update)
 # when every package is already installed. Needs root.
 set -euo pipefail
 
 # samba-vfs-modules (shadow_copy2, for the snap share) is only a Recommends of samba:
 # listed so that it is there even where apt is set not to install recommends.
 pkgs=(build-essential cmake pkg-config libuv1-dev libssl-dev samba samba-vfs-modules smbclient
-      iproute2 procps valgrind clang libclang-rt-14-dev doxygen libevent-dev)
+      iproute2 procps valgrind clang libclang-rt-14-dev doxygen libevent-dev man-db
+      python3-impacket)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,7 +5,9 @@
  * only starts the next file when one ends.
  *
  * A failing file does not stop the others: its message is printed at once and
- * kept for --json. Once the connection is lost nothing more is started. */
+ * kept for --json; a failed get leaves no partial file (unless --keep-partial).
+ * Once the connection is lost nothing more is started; Ctrl-C cancels every
+ * transfer in flight and starts nothing more. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,6 +34,7 @@ typedef struct job {
     uint64_t bytes;    /* transferred, once done */
     double start, seconds;
     int state;
+    asmb_deferred *d;  /* while running: what Ctrl-C cancels */
     char *error;       /* why it failed */
     get_sink g;        /* get */
     asmb_sink sink;
@@ -42,7 +45,7 @@ typedef struct job {
 struct batch {
     const cli_opts *o;
     cli_session s;    /* the connection and the first (get) or only (put) URL */
-    cli_url *urls;    /* get: every source URL */
+    asmb_url *urls;    /* get: every source URL */
     size_t nurls;
     int put;
     job *jobs;
@@ -70,7 +73,7 @@ static void batch_free(batch *b)
     }
     free(b->jobs);
     session_close(&b->s);
-    for (size_t i = 0; i < b->nurls; i++) url_free(&b->urls[i]);
+    for (size_t i = 0; i < b->nurls; i++) asmb_url_clear(&b->urls[i]);
     free(b->urls);
     if (b->dirfd >= 0) close(b->dirfd);
 }
@@ -153,8 +156,18 @@ static int close_local(job *j)
     return err;
 }
 
+/* A failed get's partial file goes, unless --keep-partial; " (partial file
+ * removed)" or "" for the message. */
+static const char *discard_partial(job *j)
+{
+    if (j->b->put) return "";
+    return sink_discard(&j->g, !!(j->b->o->seen & OPT_KEEP_PARTIAL)) ? " (partial file removed)"
+                                                                     : "";
+}
+
 static void job_ended(job *j)
 {
+    j->d = NULL;
     j->seconds = out_now() - j->start;
     j->b->running--;
     start_more(j->b);
@@ -167,9 +180,19 @@ static void on_done(asmb_deferred *d, const void *result, void *arg)
     j->bytes = j->b->put ? ((const asmb_store_result *)result)->bytes
                          : ((const asmb_retrieve_result *)result)->bytes;
     int err = !j->b->put && sink_open(&j->g) ? j->g.err : 0; /* an empty file */
-    int cerr = close_local(j);
-    if (err || cerr) job_fail(j, "%s: %s", j->local, local_strerror(err ? err : cerr));
-    else j->state = JOB_OK;
+    int cerr = 0;
+    if (!err && j->g.opened) {
+        cerr = close(j->g.fd) ? errno : 0;
+        j->g.fd = -1;
+        j->g.opened = cerr != 0; /* a failed close leaves a partial file to discard */
+    }
+    if (err || cerr) {
+        const char *gone = discard_partial(j);
+        job_fail(j, "%s: %s%s", j->local, local_strerror(err ? err : cerr), gone);
+    } else {
+        j->state = JOB_OK;
+    }
+    close_local(j);
     job_ended(j);
 }
 
@@ -178,12 +201,15 @@ static void on_fail(asmb_deferred *d, const asmb_failure *f, void *arg)
     (void)d;
     job *j = arg;
     int err = j->b->put ? j->p.err : j->g.err;
+    const char *gone = discard_partial(j);
     close_local(j);
     if (err) {
-        job_fail(j, "%s: %s", j->local, local_strerror(err));
+        job_fail(j, "%s: %s%s", j->local, local_strerror(err), gone);
+    } else if (j->b->s.interrupted) {
+        job_fail(j, "'%s': canceled%s", j->remote, gone);
     } else {
         asmb_error e = {f->code, f->ntstatus, ""};
-        snprintf(e.message, sizeof e.message, "%s", f->message ? f->message : "");
+        snprintf(e.message, sizeof e.message, "%s%s", f->message ? f->message : "", gone);
         job_fail_error(j, &e);
     }
     job_ended(j);
@@ -234,14 +260,23 @@ static void start_job(job *j)
         job_fail_error(j, &e);
         return;
     }
+    j->d = d;
     b->running++;
+}
+
+/* Ctrl-C (session's on_interrupt): cancel what runs; start_more starts no more. */
+static void interrupt_all(void *arg)
+{
+    batch *b = arg;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->jobs[i].state == JOB_RUNNING && b->jobs[i].d) asmb_deferred_cancel(b->jobs[i].d);
 }
 
 /* Fills the window. Not reentered: callbacks run from the loop, not from
  * start_job. */
 static void start_more(batch *b)
 {
-    while (!b->lost && b->running < b->o->jobs && b->next < b->n) {
+    while (!b->lost && !b->s.interrupted && b->running < b->o->jobs && b->next < b->n) {
         job *j = &b->jobs[b->next++];
         if (j->state == JOB_WAITING) start_job(j);
     }
@@ -266,7 +301,8 @@ static void print_json(const batch *b)
                ok ? j->bytes : 0, j->seconds);
         if (ok) fputs("null", stdout);
         else if (j->state == JOB_WAITING)
-            out_json_string(stdout, "not started: the connection was lost");
+            out_json_string(stdout, b->s.interrupted ? "not started: interrupted"
+                                                     : "not started: the connection was lost");
         else out_json_string(stdout, j->error ? j->error : "out of memory");
         fputc('}', stdout);
     }
@@ -280,6 +316,8 @@ static int batch_run(batch *b)
     for (size_t i = 0; i < b->n; i++) total += b->jobs[i].size;
     progress_init(&b->pg, show_progress(b->o), total, 1);
     b->start = out_now();
+    b->s.on_interrupt = interrupt_all;
+    b->s.interrupt_arg = b;
     start_more(b);
     while (b->running && uv_run(&b->s.loop, UV_RUN_ONCE)) {
     }
@@ -292,7 +330,8 @@ static int batch_run(batch *b)
         bytes += b->jobs[i].state == JOB_OK ? b->jobs[i].bytes : 0;
     }
     if (files) progress_finish(&b->pg);
-    if (unstarted) cli_error(0, "%zu files not started: the connection was lost", unstarted);
+    if (unstarted && !b->s.interrupted)
+        cli_error(0, "%zu files not started: the connection was lost", unstarted);
     if (b->o->json) print_json(b);
     if (!b->o->quiet && (files || b->skipped)) {
         fprintf(stderr, "%zu file%s", files, files == 1 ? "" : "s");
@@ -301,6 +340,9 @@ static int batch_run(batch *b)
         fprintf(stderr, ", %" PRIu64 " bytes in %.2f s, %.2f MB/s\n", bytes, secs,
                 secs > 0 ? (double)bytes / 1e6 / secs : 0.0);
     }
+    if (b->s.interrupted)
+        return cli_error(CLI_INTERRUPTED, "interrupted: transfers canceled, %zu not started",
+                         unstarted);
     /* a skipped name is a file the user did not get, or a server to distrust */
     return b->lost ? CLI_CONN : b->failed || b->skipped ? CLI_FAIL : CLI_OK;
 }
@@ -358,7 +400,7 @@ static int cmp_job_remote(const void *x, const void *y)
 /* Adds the regular files of a listing, sorted by name; *added: how many.
  * A name the server should not have listed for pattern, or that would land
  * on something already in the target folder, is a skipped job. */
-static int add_entries(batch *b, const cli_url *u, const char *dir, const char *pattern,
+static int add_entries(batch *b, const asmb_url *u, const char *dir, const char *pattern,
                        const char *localdir, const asmb_file_list *list, size_t *added)
 {
     size_t first = b->n;
@@ -382,7 +424,7 @@ static int add_entries(batch *b, const cli_url *u, const char *dir, const char *
 /* Lists one source (its last component is the pattern: a wildcard, or one
  * name) and adds a job per regular file; a failed listing or no match is a
  * failed job of its own. CLI_OK or a status that ends the command. */
-static int add_source(batch *b, const cli_url *u, const char *localdir)
+static int add_source(batch *b, const asmb_url *u, const char *localdir)
 {
     char *dir = path_dirname(u->path), *pattern = path_basename(u->path);
     asmb_deferred *d = NULL;
@@ -416,13 +458,13 @@ static int add_source(batch *b, const cli_url *u, const char *localdir)
 /* Every source URL, on the session's server, naming something in a share. */
 static int parse_sources(batch *b, const char **args, size_t n)
 {
-    const cli_url *first = &b->s.url;
-    char err[256];
+    const asmb_url *first = &b->s.url;
     if (!(b->urls = calloc(n, sizeof *b->urls))) return cli_error(CLI_FAIL, "out of memory");
     for (; b->nurls < n; b->nurls++) {
-        cli_url *u = &b->urls[b->nurls];
-        if (url_parse(args[b->nurls], u, err, sizeof err)) return cli_error(CLI_USAGE, "%s", err);
-        const char *fu = first->creds.user, *uu = u->creds.user;
+        asmb_url *u = &b->urls[b->nurls];
+        int status = url_parse(args[b->nurls], u);
+        if (status) return status;
+        const char *fu = first->username, *uu = u->username;
         if (strcasecmp(u->host, first->host) ||
             cli_port(b->o, u->port) != cli_port(b->o, first->port) ||
             (uu && (!fu || strcmp(uu, fu))))
@@ -468,7 +510,7 @@ int batch_get(const cli_opts *o)
 /* A job per local file, into the URL's directory. */
 static int add_locals(batch *b, const char **locals, size_t n)
 {
-    const cli_url *u = &b->s.url;
+    const asmb_url *u = &b->s.url;
     for (size_t i = 0; i < n; i++) {
         struct stat st;
         if (!strcmp(locals[i], "-"))

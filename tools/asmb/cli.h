@@ -1,7 +1,7 @@
 /* asmb command-line tool: shared declarations.
  *
  * main.c      options, help, dispatch
- * url.c       smb:// URL parsing
+ * url.c       smb:// URLs (on asmb_url_parse): messages, passwords, paths
  * creds.c     credentials (-U, -W, -N, -A, ASMB_PASSWORD, prompt) and the connection
  * commands.c  ls, stat, rm, mkdir, rmdir, mv, getacl, echo, shares, snapshots
  * transfer.c  get, put of one file
@@ -24,7 +24,8 @@ enum { /* exit statuses */
     CLI_USAGE = 2,   /* bad command line */
     CLI_AUTH = 3,    /* authentication failed */
     CLI_CONN = 4,    /* could not connect, or the connection was lost */
-    CLI_TIMEOUT = 5  /* timed out */
+    CLI_TIMEOUT = 5, /* timed out */
+    CLI_INTERRUPTED = 130 /* Ctrl-C (SIGINT) canceled a get or put: 128 + 2, as shells say */
 };
 
 enum { /* command-specific options, as bits (cli_opts.seen) */
@@ -35,7 +36,9 @@ enum { /* command-specific options, as bits (cli_opts.seen) */
     OPT_REPLACE = 16,
     OPT_SNAPSHOT = 32,
     OPT_JOBS = 64,
-    OPT_OVERWRITE = 128
+    OPT_OVERWRITE = 128,
+    OPT_PARENTS = 256,     /* mkdir -p */
+    OPT_KEEP_PARTIAL = 512 /* get --keep-partial */
 };
 
 enum { CLI_JOBS_DEFAULT = 4, CLI_JOBS_MAX = 64 }; /* -j */
@@ -64,6 +67,7 @@ typedef struct cli_opts {
     int quiet, json, help, version;
     int log_level;        /* --debug: ASMB_LOG_*, 0 = silent */
     int allow_guest;      /* --allow-guest: accept a guest session despite credentials */
+    int no_compound;      /* --no-compound: asmb_config.no_compound */
     /* command-specific */
     unsigned seen;        /* OPT_* given */
     uint64_t offset;
@@ -77,18 +81,9 @@ typedef struct cli_opts {
 } cli_opts;
 
 /* ---- url.c ---- */
-typedef struct cli_url {
-    cli_creds creds;  /* from the userinfo part */
-    char *host;       /* without brackets, percent-decoded */
-    int port;         /* 0 = not given */
-    char *share;      /* NULL = none */
-    char *path;       /* "" = the share's root; '/' separators as given, decoded */
-    int trailing_slash;
-} cli_url;
-
-/* 0, or -1 with a message in err. */
-int url_parse(const char *text, cli_url *out, char *err, size_t errlen);
-void url_free(cli_url *u);
+/* asmb_url_parse; CLI_OK, or an exit status with the reason printed (the
+ * URL shown without its password). Release *out with asmb_url_clear. */
+int url_parse(const char *text, asmb_url *out);
 int url_is_smb(const char *text);
 /* Where the password of a "SCHEME://[DOMAIN;]USER:PASSWORD@HOST..." text is
  * (bytes start..start+len): 0, or -1 when it has none. */
@@ -116,9 +111,16 @@ typedef struct cli_session {
     int auth;            /* async: 0 pending, 1 ok, -1 failed */
     int ended;           /* async: the connection ended */
     asmb_error auth_err; /* async: why authentication failed */
-    cli_url url;
+    asmb_url url;
     asmb_opts opts;
     const asmb_opts *op; /* &opts with --timeout or --snapshot, else NULL */
+    /* async: Ctrl-C cancels (a second one kills) instead of killing at once */
+    uv_signal_t sigint;
+    int sigint_on;       /* sigint initialised */
+    int interrupted;     /* Ctrl-C came: start nothing more */
+    asmb_deferred *waiting;              /* what session_wait waits for (canceled) */
+    void (*on_interrupt)(void *arg);     /* also called on Ctrl-C (batch: cancels) */
+    void *interrupt_arg;
 } cli_session;
 
 /* Parses "[DOMAIN\]USER[%PASSWORD]" (-U). */
@@ -132,7 +134,9 @@ void creds_free(cli_creds *c);
 int session_parse(const char *url_text, int need_share, cli_session *out);
 int session_connect(const cli_opts *o, cli_session *s);
 int session_open(const cli_opts *o, const char *url_text, int need_share, cli_session *out);
-/* session_connect on an asmb_conn of our own loop (s->conn, s->loop). */
+/* session_connect on an asmb_conn of our own loop (s->conn, s->loop), with
+ * Ctrl-C turned into s->interrupted (CLI_INTERRUPTED when it came before
+ * authentication ended). */
 int session_connect_async(const cli_opts *o, cli_session *s);
 /* Runs s->loop until d (started with return code rc) fires. 0 with d still
  * referenced (read asmb_deferred_result, then asmb_deferred_unref), else the
@@ -142,7 +146,8 @@ void session_close(cli_session *s);
 /* --debug: prints "asmb: LEVEL: FORMAT..." to stderr when level is enabled. */
 void cli_log(const cli_opts *o, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Prints "asmb: MESSAGE" for a library failure; returns the exit status. */
+/* Prints "asmb: MESSAGE" for a library failure (and a hint for a signature
+ * failure: --no-compound); returns the exit status. */
 int report_error(const asmb_error *e);
 int exit_status_of(int code);
 /* Prints "asmb: FORMAT..." to stderr; returns status. */
@@ -181,6 +186,9 @@ typedef struct get_sink {
     progress *pg;
 } get_sink;
 int sink_open(get_sink *g);
+/* After a failed get: closes the local file and removes it (what it holds is
+ * partial) unless keep; 1 when a file was removed. */
+int sink_discard(get_sink *g, int keep);
 /* strerror, but ELOOP (O_NOFOLLOW met a symbolic link) says so. */
 const char *local_strerror(int err);
 int sink_write(void *arg, const void *data, size_t len); /* an asmb_sink's write */

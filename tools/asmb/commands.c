@@ -143,13 +143,50 @@ int cmd_rm(const cli_opts *o)
     return status;
 }
 
+#define STATUS_OBJECT_NAME_COLLISION 0xC0000035u
+
+/* mkdir -p of one component: a directory already there is fine. */
+static int make_existing_ok(cli_session *s, const char *path)
+{
+    asmb_error e;
+    if (!asmb_sync_create_directory(s->sync, s->url.share, path, s->op, &e)) return CLI_OK;
+    if (e.code != ASMB_EFAILURE || e.ntstatus != STATUS_OBJECT_NAME_COLLISION)
+        return report_error(&e);
+    asmb_file_info info;
+    if (asmb_sync_get_attributes(s->sync, s->url.share, path, s->op, &info, &e))
+        return report_error(&e);
+    int dir = info.is_directory;
+    asmb_file_info_clear(&info);
+    return dir ? CLI_OK : cli_error(CLI_FAIL, "'%s' exists and is not a directory", path);
+}
+
+/* mkdir -p: every prefix of the path, from the top. */
+static int make_parents(cli_session *s)
+{
+    char *p = strdup(s->url.path);
+    if (!p) return cli_error(CLI_FAIL, "out of memory");
+    int status = CLI_OK;
+    size_t n = strlen(p);
+    for (size_t i = 1; i <= n && !status; i++) {
+        int end = i == n || p[i] == '/' || p[i] == '\\';
+        if (!end || p[i - 1] == '/' || p[i - 1] == '\\') continue; /* not after a name */
+        char c = p[i];
+        p[i] = 0;
+        status = make_existing_ok(s, p);
+        p[i] = c;
+    }
+    free(p);
+    return status;
+}
+
 int cmd_mkdir(const cli_opts *o)
 {
     cli_session s;
     int status = open_with_path(o, o->args[0], &s);
     if (status) return status;
     asmb_error e;
-    if (asmb_sync_create_directory(s.sync, s.url.share, s.url.path, s.op, &e))
+    if (o->seen & OPT_PARENTS) status = make_parents(&s);
+    else if (asmb_sync_create_directory(s.sync, s.url.share, s.url.path, s.op, &e))
         status = report_error(&e);
     session_close(&s);
     return status;
@@ -168,25 +205,25 @@ int cmd_rmdir(const cli_opts *o)
 }
 
 /* NEWPATH: a path from the share's root, or an smb:// URL of the same share. */
-static int target_path(const cli_opts *o, const cli_url *src, char **out)
+static int target_path(const cli_opts *o, const asmb_url *src, char **out)
 {
     const char *arg = o->args[1];
     *out = NULL;
     if (!url_is_smb(arg)) {
         *out = strdup(arg);
     } else {
-        cli_url u;
-        char err[256];
-        if (url_parse(arg, &u, err, sizeof err)) return cli_error(CLI_USAGE, "%s", err);
+        asmb_url u;
+        int status = url_parse(arg, &u);
+        if (status) return status;
         int same_port = cli_port(o, u.port) == cli_port(o, src->port);
         if (strcasecmp(u.host, src->host) || !same_port || !u.share ||
             strcasecmp(u.share, src->share)) {
-            url_free(&u);
+            asmb_url_clear(&u);
             return cli_error(CLI_USAGE, "mv: NEWPATH must be on the same server and share");
         }
         *out = u.path;
         u.path = NULL;
-        url_free(&u);
+        asmb_url_clear(&u);
     }
     if (!*out) return cli_error(CLI_FAIL, "out of memory");
     if ((*out)[strspn(*out, "/\\")] == 0) {

@@ -58,11 +58,22 @@ int exit_status_of(int code)
     }
 }
 
-int report_error(const asmb_error *e)
+/* Authentication failures: no hint (nothing was compounded yet). */
+static int report_auth_error(const asmb_error *e)
 {
     if (e->message[0]) cli_error(0, "%s", e->message);
     else cli_error(0, "%s: %s", asmb_err_name(e->code), asmb_strerror(e->code));
     return exit_status_of(e->code);
+}
+
+int report_error(const asmb_error *e)
+{
+    if (e->code == ASMB_ESIGNATURE) { /* after authentication: the known cause has a knob */
+        report_auth_error(e);
+        return cli_error(exit_status_of(e->code), "hint: a server that signs compounded replies "
+                                                  "wrongly (impacket) needs --no-compound");
+    }
+    return report_auth_error(e);
 }
 
 static void wipe(char *s)
@@ -209,17 +220,18 @@ static int dup_opt(const char *s, char **dst)
 }
 
 /* Builds the credentials to use (see the top of this file). */
-static int resolve_creds(const cli_opts *o, const cli_url *u, cli_creds *out)
+static int resolve_creds(const cli_opts *o, const asmb_url *u, cli_creds *out)
 {
-    const cli_creds *src[3] = {&o->u_opt, &u->creds, &o->a_file};
+    const char *users[3] = {o->u_opt.user, u->username, o->a_file.user};
+    const char *passes[3] = {o->u_opt.password, u->password, o->a_file.password};
     const char *user = NULL, *pass = NULL, *dom;
     for (int i = 0; i < 3; i++) {
-        if (!user) user = src[i]->user;
-        if (!pass) pass = src[i]->password;
+        if (!user) user = users[i];
+        if (!pass) pass = passes[i];
     }
     dom = o->u_opt.domain    ? o->u_opt.domain
           : o->w_domain      ? o->w_domain
-          : u->creds.domain  ? u->creds.domain
+          : u->domain        ? u->domain
                              : o->a_file.domain;
     if (!pass && !o->no_password) pass = getenv("ASMB_PASSWORD");
     if (!pass && o->no_password) pass = "";
@@ -236,11 +248,11 @@ static int resolve_creds(const cli_opts *o, const cli_url *u, cli_creds *out)
 
 int session_parse(const char *url_text, int need_share, cli_session *s)
 {
-    char err[256];
     memset(s, 0, sizeof *s);
-    if (url_parse(url_text, &s->url, err, sizeof err)) return cli_error(CLI_USAGE, "%s", err);
+    int status = url_parse(url_text, &s->url);
+    if (status) return status;
     if (need_share && !s->url.share) {
-        url_free(&s->url);
+        asmb_url_clear(&s->url);
         char *shown = url_redact(url_text);
         cli_error(CLI_USAGE, "the URL names no share: %s", shown ? shown : "");
         free(shown);
@@ -285,7 +297,7 @@ static void log_negotiated(const cli_opts *o, const asmb_conn *conn)
 }
 
 /* The connection's configuration from the options; c holds its strings. */
-static int make_config(const cli_opts *o, const cli_url *u, asmb_config *cfg, cli_creds *c)
+static int make_config(const cli_opts *o, const asmb_url *u, asmb_config *cfg, cli_creds *c)
 {
     int status = resolve_creds(o, u, c);
     if (status) {
@@ -303,6 +315,7 @@ static int make_config(const cli_opts *o, const cli_url *u, asmb_config *cfg, cl
     cfg->ciphers[0] = o->cipher;
     cfg->netbios = o->netbios;
     cfg->allow_guest_fallback = o->allow_guest;
+    cfg->no_compound = o->no_compound;
     if (o->timeout_ms)
         cfg->connect_timeout_ms = cfg->auth_timeout_ms = cfg->op_timeout_ms = o->timeout_ms;
     cfg->log_level = o->log_level;
@@ -327,7 +340,7 @@ int session_connect(const cli_opts *o, cli_session *s)
     memset(&e, 0, sizeof e);
     s->sync = asmb_sync_connect(s->url.host, cli_port(o, s->url.port), &cfg, &e);
     creds_free(&c);
-    if (!s->sync) return report_error(&e);
+    if (!s->sync) return report_auth_error(&e);
     log_negotiated(o, asmb_sync_conn(s->sync));
     set_op(o, s);
     return CLI_OK;
@@ -365,6 +378,19 @@ static void on_disconnected(asmb_conn *conn, const asmb_failure *why, void *arg)
     }
 }
 
+/* Ctrl-C: cancel what runs and let the caller close politely. The watcher
+ * stops, so that a second Ctrl-C kills at once (libuv restores SIG_DFL). */
+static void on_sigint(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    cli_session *s = h->data;
+    s->interrupted = 1;
+    uv_signal_stop(h);
+    if (s->auth == 0) asmb_conn_close(s->conn); /* still connecting: give up */
+    if (s->waiting) asmb_deferred_cancel(s->waiting);
+    if (s->on_interrupt) s->on_interrupt(s->interrupt_arg);
+}
+
 int session_connect_async(const cli_opts *o, cli_session *s)
 {
     static const asmb_handlers h = {on_auth_ok, on_auth_failed, on_disconnected};
@@ -382,6 +408,11 @@ int session_connect_async(const cli_opts *o, cli_session *s)
         uv_loop_close(&s->loop);
         return cli_error(CLI_FAIL, "out of memory");
     }
+    if (uv_signal_init(&s->loop, &s->sigint) == 0) {
+        s->sigint_on = 1;
+        s->sigint.data = s;
+        uv_signal_start(&s->sigint, on_sigint, SIGINT);
+    }
     int rc = asmb_conn_connect(s->conn, s->url.host, cli_port(o, s->url.port));
     if (rc) {
         asmb_error e = {rc, 0, ""};
@@ -389,7 +420,8 @@ int session_connect_async(const cli_opts *o, cli_session *s)
     }
     while (!s->auth && uv_run(&s->loop, UV_RUN_ONCE)) {
     }
-    if (s->auth != 1) return report_error(&s->auth_err);
+    if (s->interrupted) return cli_error(CLI_INTERRUPTED, "interrupted while connecting");
+    if (s->auth != 1) return report_auth_error(&s->auth_err);
     log_negotiated(o, s->conn);
     set_op(o, s);
     return CLI_OK;
@@ -401,8 +433,11 @@ int session_wait(cli_session *s, int rc, asmb_deferred *d, asmb_error *err)
     if (rc) snprintf(err->message, sizeof err->message, "%s", asmb_conn_last_error(s->conn));
     if (rc) return err->code = rc;
     asmb_deferred_ref(d);
+    if (s->interrupted) asmb_deferred_cancel(d); /* Ctrl-C came between two operations */
+    s->waiting = d;
     while (asmb_deferred_state(d) == ASMB_DEFERRED_PENDING && uv_run(&s->loop, UV_RUN_ONCE)) {
     }
+    s->waiting = NULL;
     if (asmb_deferred_state(d) == ASMB_DEFERRED_PENDING) { /* the loop ran dry */
         asmb_deferred_unref(d);
         return err->code = ASMB_ENOTCONN;
@@ -418,7 +453,7 @@ int session_open(const cli_opts *o, const char *url_text, int need_share, cli_se
 {
     int status = session_parse(url_text, need_share, s);
     if (!status) status = session_connect(o, s);
-    if (status) url_free(&s->url);
+    if (status) asmb_url_clear(&s->url);
     return status;
 }
 
@@ -426,12 +461,13 @@ void session_close(cli_session *s)
 {
     if (s->sync) asmb_sync_close(s->sync);
     if (s->conn) {
-        asmb_conn_close(s->conn);
+        if (s->sigint_on) uv_close((uv_handle_t *)&s->sigint, NULL);
+        asmb_conn_close(s->conn); /* TREE_DISCONNECT, LOGOFF: polite after Ctrl-C too */
         asmb_conn_free(s->conn);
         uv_run(&s->loop, UV_RUN_DEFAULT); /* lets the connection's handles close */
         uv_loop_close(&s->loop);
     }
-    url_free(&s->url);
+    asmb_url_clear(&s->url);
     s->sync = NULL;
     s->conn = NULL;
 }

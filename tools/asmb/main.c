@@ -33,7 +33,8 @@ static const command commands[] = {
      "  --json       one object with the fields of ls --json\n"
      "  --snapshot @GMT-YYYY.MM.DD-HH.MM.SS\n"
      "               the attributes in that snapshot (see snapshots)\n"},
-    {"get", 1, INT_MAX, OPT_OFFSET | OPT_LENGTH | OPT_SNAPSHOT | OPT_JOBS | OPT_OVERWRITE, cmd_get,
+    {"get", 1, INT_MAX,
+     OPT_OFFSET | OPT_LENGTH | OPT_SNAPSHOT | OPT_JOBS | OPT_OVERWRITE | OPT_KEEP_PARTIAL, cmd_get,
      "get URL [LOCAL|-]\n       asmb [OPTIONS] get [-j N] URL... [LOCALDIR]",
      "Download a file to LOCAL (default: the remote name in the current\n"
      "directory; into LOCAL when it is a directory; - = standard output).\n"
@@ -45,7 +46,10 @@ static const command commands[] = {
      "(case-insensitive) and be a plain name (no '/', '\\', '..', control\n"
      "characters); other names, existing local files and symbolic links are\n"
      "skipped and reported (exit status 1).\n"
+     "A download that fails (a full disk, a server error) or that Ctrl-C cancels\n"
+     "leaves no partial local file; Ctrl-C exits with status 130.\n"
      "  --overwrite  several files: replace existing local files (not symlinks)\n"
+     "  --keep-partial  keep what a failed or canceled download wrote\n"
      "  --offset N   start at byte N of the remote file (one file only)\n"
      "  --length N   copy at most N bytes (one file only)\n"
      "  --snapshot @GMT-YYYY.MM.DD-HH.MM.SS\n"
@@ -58,7 +62,8 @@ static const command commands[] = {
      "Upload LOCAL (- = standard input). Without options the remote file is\n"
      "created or truncated. A URL ending with '/' gets LOCAL's name appended.\n"
      "With several LOCAL files, URL names a directory and each file goes there\n"
-     "under its own name.\n"
+     "under its own name. Ctrl-C cancels the upload (the remote file is then\n"
+     "incomplete), closes the session and exits with status 130.\n"
      "  --offset N   write at byte N of the remote file, without truncating it\n"
      "  --append     write at the end of the remote file (created if missing)\n"
      "  -j N         several files: N transfers at once (default 4, at most 64)\n"
@@ -66,7 +71,11 @@ static const command commands[] = {
     {"rm", 1, 1, OPT_RECURSIVE, cmd_rm, "rm URL",
      "Delete the files matching the URL's last component (wildcards * and ?).\n"
      "  -r   also delete matching directories with all their contents\n"},
-    {"mkdir", 1, 1, 0, cmd_mkdir, "mkdir URL", "Create a directory.\n"},
+    {"mkdir", 1, 1, OPT_PARENTS, cmd_mkdir, "mkdir [-p] URL",
+     "Create a directory.\n"
+     "  -p, --parents  also create missing parent directories; an existing\n"
+     "                 directory is not an error (after mkdir, -p is this option,\n"
+     "                 not the port)\n"},
     {"rmdir", 1, 1, 0, cmd_rmdir, "rmdir URL", "Remove an empty directory.\n"},
     {"mv", 2, 2, OPT_REPLACE, cmd_mv, "mv URL NEWPATH",
      "Rename within the share. NEWPATH is a path from the share's root, or an\n"
@@ -109,7 +118,7 @@ static const char help_text[] =
     "  put LOCAL|- URL         upload a file (- = standard input)\n"
     "  put LOCAL... URL        upload several files into a directory (-j N at once)\n"
     "  rm URL                  delete matching files (-r: directories too)\n"
-    "  mkdir URL               create a directory\n"
+    "  mkdir [-p] URL          create a directory (-p: and its parents)\n"
     "  rmdir URL               remove an empty directory\n"
     "  mv URL NEWPATH          rename within a share (--replace)\n"
     "  getacl URL              show the owner, group and DACL\n"
@@ -137,12 +146,16 @@ static const char help_text[] =
     "  --allow-guest          accept a guest session when the server maps the given\n"
     "                         user to guest (insecure: not signed, not the user's files;\n"
     "                         without it that is an authentication failure)\n"
+    "  --no-compound          never compound requests (CREATE+request+CLOSE in one\n"
+    "                         message): for servers that sign compounded replies\n"
+    "                         wrongly (impacket)\n"
     "  --timeout SECONDS      connect, authentication and per-request timeout\n"
     "  -q                     no progress bar, no transfer summary\n"
     "  --json                 JSON output (ls, stat, getacl, shares, snapshots, and\n"
     "                         get and put of several files)\n"
     "  -j N, --jobs N         get, put of several files: N transfers at once (default 4)\n"
     "  --overwrite            get of several files: replace existing local files\n"
+    "  --keep-partial         get: keep the partial file of a failed or canceled download\n"
     "  --debug[=LEVEL]        log to stderr: error, warn, info, debug (the default\n"
     "                         with --debug: what was negotiated) or trace (one\n"
     "                         line per SMB2 message)\n"
@@ -155,13 +168,14 @@ static const char help_text[] =
     "The password comes from -U, the URL, -A, $ASMB_PASSWORD or a prompt; prefer the\n"
     "last two: one on the command line is hidden from ps once parsed, not before.\n"
     "Exit status: 0 success, 1 operation failed, 2 usage error,\n"
-    "3 authentication failed, 4 connection failed or lost, 5 timeout.\n";
+    "3 authentication failed, 4 connection failed or lost, 5 timeout,\n"
+    "130 get or put canceled by Ctrl-C (the session is closed first).\n";
 
 enum {
     ID_USER, ID_DOMAIN, ID_NOPASS, ID_AUTHFILE, ID_PORT, ID_MINPROTO, ID_MAXPROTO, ID_SIGNING,
     ID_ENCRYPT, ID_TIMEOUT, ID_QUIET, ID_JSON, ID_HELP, ID_VERSION, ID_OFFSET, ID_LENGTH, ID_APPEND,
     ID_RECURSIVE, ID_REPLACE, ID_SNAPSHOT, ID_NETBIOS, ID_CIPHER, ID_JOBS, ID_DEBUG,
-    ID_OVERWRITE, ID_ALLOW_GUEST
+    ID_OVERWRITE, ID_ALLOW_GUEST, ID_NO_COMPOUND, ID_KEEP_PARTIAL, ID_PARENTS
 };
 
 enum { VALUE_NONE = 0, VALUE_NEEDED = 1, VALUE_OPTIONAL = 2 /* only as --name=value */ };
@@ -187,7 +201,12 @@ static const opt_def opt_defs[] = {
     {"netbios", 0, 0, ID_NETBIOS},     {"cipher", 0, 1, ID_CIPHER},
     {"jobs", 'j', 1, ID_JOBS},         {"debug", 0, VALUE_OPTIONAL, ID_DEBUG},
     {"overwrite", 0, 0, ID_OVERWRITE}, {"allow-guest", 0, 0, ID_ALLOW_GUEST},
+    {"no-compound", 0, 0, ID_NO_COMPOUND}, {"keep-partial", 0, 0, ID_KEEP_PARTIAL},
+    {"parents", 0, 0, ID_PARENTS},
 };
+
+/* After the word mkdir, -p is --parents (mkdir -p), not the port. */
+static const opt_def parents_short = {"parents", 'p', 0, ID_PARENTS};
 
 int cli_port(const cli_opts *o, int url_port)
 {
@@ -415,6 +434,9 @@ static int apply_flag(cli_opts *o, const opt_def *d)
     case ID_NETBIOS: o->netbios = 1; break;
     case ID_OVERWRITE: o->seen |= OPT_OVERWRITE; break;
     case ID_ALLOW_GUEST: o->allow_guest = 1; break;
+    case ID_NO_COMPOUND: o->no_compound = 1; break;
+    case ID_KEEP_PARTIAL: o->seen |= OPT_KEEP_PARTIAL; break;
+    case ID_PARENTS: o->seen |= OPT_PARENTS; break;
     }
     return CLI_OK;
 }
@@ -438,12 +460,12 @@ static int parse_long(cli_opts *o, char **argv, int argc, int *i)
     return apply_value(o, d, opt, v);
 }
 
-/* -x, bundles (-Nq), -Uvalue, -U value */
-static int parse_short(cli_opts *o, char **argv, int argc, int *i)
+/* -x, bundles (-Nq), -Uvalue, -U value; mkdir: after the command word. */
+static int parse_short(cli_opts *o, char **argv, int argc, int *i, int mkdir)
 {
     char *a = argv[*i];
     for (size_t j = 1; a[j]; j++) {
-        const opt_def *d = find_short(a[j]);
+        const opt_def *d = mkdir && a[j] == 'p' ? &parents_short : find_short(a[j]);
         if (!d) return cli_error(CLI_USAGE, "unknown option: -%c", a[j]);
         char opt[3] = {'-', a[j], 0};
         if (!d->has_value) {
@@ -467,7 +489,7 @@ static int parse_args(int argc, char **argv, cli_opts *o, const char **pos, int 
         if (!only_pos && !strcmp(a, "--")) only_pos = 1;
         else if (only_pos || a[0] != '-' || !a[1]) pos[(*npos)++] = a;
         else if (a[1] == '-') status = parse_long(o, argv, argc, &i);
-        else status = parse_short(o, argv, argc, &i);
+        else status = parse_short(o, argv, argc, &i, *npos && !strcmp(pos[0], "mkdir"));
     }
     if (!status && o->min_dialect > o->max_dialect)
         status = cli_error(CLI_USAGE, "--min-protocol is above --max-protocol");
@@ -503,8 +525,10 @@ static void command_help(const command *c)
 /* The command's argument count and options. */
 static int check_command(const command *c, const cli_opts *o)
 {
-    static const char *const names[] = {"--offset", "--length", "--append", "-r", "--replace",
-                                        "--snapshot", "-j", "--overwrite"};
+    static const char *const names[] = {"--offset",    "--length", "--append",
+                                        "-r",          "--replace", "--snapshot",
+                                        "-j",          "--overwrite", "-p/--parents",
+                                        "--keep-partial"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if ((o->seen & (1u << i)) && !(c->options & (1u << i)))
             return cli_error(CLI_USAGE, "%s: option %s does not apply", c->name, names[i]);

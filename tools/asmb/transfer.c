@@ -59,6 +59,14 @@ int sink_open(get_sink *g)
     return 0;
 }
 
+int sink_discard(get_sink *g, int keep)
+{
+    if (!g->opened || !g->local) return 0;
+    close(g->fd);
+    g->opened = 0;
+    return !keep && unlinkat(g->dirfd, g->name, 0) == 0;
+}
+
 int sink_write(void *arg, const void *data, size_t len)
 {
     get_sink *g = arg;
@@ -100,15 +108,50 @@ static int local_target(const cli_opts *o, const char *remote, char **out)
 }
 
 /* Bytes the retrieve should deliver, for the progress bar. */
+/* A path's attributes, on the session's loop; 0 or the failure's code. */
+static int attributes(cli_session *s, const char *path, asmb_file_info *out, asmb_error *e)
+{
+    asmb_deferred *d = NULL;
+    int rc = asmb_get_attributes(s->conn, s->url.share, path, s->op, &d);
+    if ((rc = session_wait(s, rc, d, e)) != 0) return rc;
+    *out = *(const asmb_file_info *)asmb_deferred_result(d);
+    out->filename = out->short_name = NULL; /* owned by d */
+    asmb_deferred_unref(d);
+    return 0;
+}
+
 static int expected_size(cli_session *s, const cli_opts *o, uint64_t *total)
 {
     asmb_file_info info;
     asmb_error e;
-    if (asmb_sync_get_attributes(s->sync, s->url.share, s->url.path, s->op, &info, &e)) return 0;
+    if (attributes(s, s->url.path, &info, &e)) return 0;
     *total = info.file_size > o->offset ? info.file_size - o->offset : 0;
     if ((o->seen & OPT_LENGTH) && (uint64_t)o->length < *total) *total = (uint64_t)o->length;
-    asmb_file_info_clear(&info);
     return 1;
+}
+
+/* What a Ctrl-C left: said on stderr; CLI_INTERRUPTED. */
+static int interrupted(const char *what, const char *name, uint64_t bytes, const char *after)
+{
+    return cli_error(CLI_INTERRUPTED, "interrupted: %s '%s' canceled after %llu bytes%s", what,
+                     name, (unsigned long long)bytes, after);
+}
+
+/* A failed get: the partial local file goes (unless --keep-partial). */
+static int get_failed(const cli_opts *o, cli_session *s, get_sink *g, const asmb_error *e)
+{
+    int keep = !!(o->seen & OPT_KEEP_PARTIAL), had = g->opened && g->local;
+    int removed = sink_discard(g, keep);
+    if (g->pg->drawn) fputc('\n', stderr);
+    int status = s->interrupted
+                     ? interrupted("download of", s->url.path, g->pg->done,
+                                   !had ? "" : removed ? "; partial file removed"
+                                                       : "; partial file kept")
+                 : g->err ? local_error(g->local, g->err)
+                          : report_error(e);
+    if (had && !s->interrupted)
+        cli_error(0, removed ? "%s: partial file removed" : "%s: partial file kept", g->local);
+    return status;
 }
 
 static int retrieve(const cli_opts *o, cli_session *s, get_sink *g)
@@ -118,11 +161,12 @@ static int retrieve(const cli_opts *o, cli_session *s, get_sink *g)
     progress_init(g->pg, show_progress(o), total, known);
     asmb_sink sink = {sink_write, g, -1};
     asmb_error e;
+    asmb_deferred *d = NULL;
     int64_t len = (o->seen & OPT_LENGTH) ? o->length : -1;
-    int rc = asmb_sync_retrieve(s->sync, s->url.share, s->url.path, &sink, o->offset, len, s->op,
-                                NULL, &e);
-    if (rc && g->pg->drawn) fputc('\n', stderr);
-    if (rc) return g->err ? local_error(g->local, g->err) : report_error(&e);
+    int rc = asmb_retrieve_file_from_offset(s->conn, s->url.share, s->url.path, &sink, o->offset,
+                                            len, s->op, &d);
+    if (session_wait(s, rc, d, &e)) return get_failed(o, s, g, &e);
+    asmb_deferred_unref(d);
     if (sink_open(g)) return local_error(g->local, g->err); /* an empty file */
     progress_finish(g->pg);
     return CLI_OK;
@@ -139,7 +183,7 @@ int cmd_get(const cli_opts *o)
     g.pg = &pg;
     int status = session_parse(o->args[0], 1, &s);
     if (!status) status = local_target(o, s.url.path, &local);
-    if (!status) status = session_connect(o, &s);
+    if (!status) status = session_connect_async(o, &s);
     if (!status) {
         g.local = g.name = local;
         g.dirfd = AT_FDCWD;
@@ -174,7 +218,7 @@ long source_read(void *arg, void *buf, size_t len)
 }
 
 /* The remote path: the URL's, plus LOCAL's basename when it ends with '/'. */
-static int remote_target(const char *local, const cli_url *u, char **out)
+static int remote_target(const char *local, const asmb_url *u, char **out)
 {
     *out = NULL;
     if (u->path[strspn(u->path, "/\\")] && !u->trailing_slash) {
@@ -215,7 +259,8 @@ static int store_offset(const cli_opts *o, cli_session *s, const char *path, uin
     if (!(o->seen & OPT_APPEND)) return CLI_OK;
     asmb_file_info info;
     asmb_error e;
-    if (asmb_sync_get_attributes(s->sync, s->url.share, path, s->op, &info, &e)) {
+    if (attributes(s, path, &info, &e)) {
+        if (s->interrupted) return cli_error(CLI_INTERRUPTED, "interrupted: nothing uploaded");
         if (e.code == ASMB_EFAILURE && e.ntstatus == STATUS_OBJECT_NAME_NOT_FOUND) {
             *offset = 0; /* a new file */
             return CLI_OK;
@@ -223,7 +268,6 @@ static int store_offset(const cli_opts *o, cli_session *s, const char *path, uin
         return report_error(&e);
     }
     *offset = info.file_size;
-    asmb_file_info_clear(&info);
     return CLI_OK;
 }
 
@@ -237,10 +281,18 @@ static int store(const cli_opts *o, cli_session *s, const char *path, put_source
     progress_init(p->pg, show_progress(o), size, known);
     asmb_source src = {source_read, p, -1};
     asmb_error e;
-    if (asmb_sync_store(s->sync, s->url.share, path, &src, offset, flags, s->op, NULL, &e)) {
+    asmb_deferred *d = NULL;
+    int rc = offset == 0 && flags == ASMB_STORE_TRUNCATE
+                 ? asmb_store_file(s->conn, s->url.share, path, &src, s->op, &d)
+                 : asmb_store_file_from_offset(s->conn, s->url.share, path, &src, offset, flags,
+                                               s->op, &d);
+    if (session_wait(s, rc, d, &e)) {
         if (p->pg->drawn) fputc('\n', stderr);
+        if (s->interrupted)
+            return interrupted("upload to", path, p->pg->done, "; the remote file is incomplete");
         return p->err ? local_error(o->args[0], p->err) : report_error(&e);
     }
+    asmb_deferred_unref(d);
     progress_finish(p->pg);
     return CLI_OK;
 }
@@ -262,7 +314,7 @@ int cmd_put(const cli_opts *o)
     int status = session_parse(o->args[1], 1, &s);
     if (!status) status = remote_target(o->args[0], &s.url, &path);
     if (!status) status = open_source(o->args[0], &p, &size, &known);
-    if (!status) status = session_connect(o, &s);
+    if (!status) status = session_connect_async(o, &s);
     if (!status) status = store(o, &s, path, &p, size, known);
     if (p.fd > 0) close(p.fd);
     free(path);
