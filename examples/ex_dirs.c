@@ -49,7 +49,7 @@ static void on_listed_dirs(asmb_deferred *d, const void *result, void *arg)
     (void)d;
     dirs *s = arg;
     print_list("list_path " DIR_NAME " (directories only)", result);
-    /* delete_matching_folders = 1: matching folders are emptied and removed. */
+    /* ASMB_DELETE_FOLDERS: matching folders are emptied and removed. */
     asmb_deferred *next = NULL;
     int rc = asmb_delete_files(s->ex.conn, s->ex.share, DIR_NAME "/*", ASMB_DELETE_FOLDERS, NULL, &next);
     ex_then(&s->ex, rc, next, on_emptied);

@@ -6,7 +6,7 @@
 #include "url.h"
 
 ASMB_API asmb_sync *asmb_sync_connect_url(const char *url, const asmb_config *base,
-                                          asmb_error *err)
+                                          asmb_failure *err)
 {
     asmb_url u;
     asmb_config cfg;

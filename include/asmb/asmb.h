@@ -443,7 +443,7 @@ enum {
 /** A file's or directory's metadata (list_path entries, get_attributes,
  * retrieve_file). The strings belong to whoever owns the structure: the
  * deferred in a callback, the caller after an asmb_sync call (released with
- * asmb_file_info_clear or asmb_file_list_free). */
+ * asmb_file_info_clear or asmb_file_list_clear). */
 typedef struct asmb_file_info {
     char *filename;   ///< UTF-8; for get_attributes the last path component
     char *short_name; ///< UTF-8 8.3 name, "" when none

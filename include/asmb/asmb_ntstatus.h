@@ -1,7 +1,7 @@
 /** \file asmb_ntstatus.h
  * \brief NTSTATUS values a client meets, as named constants (ASMB_STATUS_*).
  *
- * asmb_failure.ntstatus and asmb_error.ntstatus carry the server's status for
+ * asmb_failure.ntstatus carries the server's status for
  * ASMB_EFAILURE and ASMB_EAUTH; compare it with these instead of hard-coding
  * numbers (e.g. ASMB_STATUS_OBJECT_NAME_COLLISION rather than 0xC0000035).
  * Values and names are those of [MS-ERREF] 2.3.1; asmb_ntstatus_name gives

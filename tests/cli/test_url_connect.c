@@ -15,7 +15,7 @@ static void url_of(char *buf, size_t n, const char *user, const char *pass)
 static void test_sync(void)
 {
     char url[512];
-    asmb_error err;
+    asmb_failure err;
     url_of(url, sizeof url, it_user(), it_pass());
     asmb_config base;
     asmb_config_init(&base);
@@ -24,9 +24,9 @@ static void test_sync(void)
     CHECK(s != NULL);
     if (!s) fprintf(stderr, "  %s: %s\n", url, err.message);
     CHECK(s && asmb_sync_echo(s, NULL, &err) == 0);
-    asmb_file_list *l = NULL;
+    asmb_file_list l = {0};
     CHECK(s && asmb_sync_list_path(s, "share", "", ASMB_SEARCH_DEFAULT, NULL, NULL, &l, &err) == 0);
-    asmb_file_list_free(l);
+    asmb_file_list_clear(&l);
     asmb_sync_close(s);
 
     url_of(url, sizeof url, it_user(), "wrong%20password");

@@ -134,7 +134,7 @@ static void job_skip(job *j, const char *why)
     cli_error(0, "%s", msg);
 }
 
-static void job_fail_error(job *j, const asmb_error *e)
+static void job_fail_error(job *j, const asmb_failure *e)
 {
     if (e->message[0]) job_fail(j, "%s", e->message);
     else job_fail(j, "%s: %s", asmb_err_name(e->code), asmb_strerror(e->code));
@@ -208,8 +208,9 @@ static void on_fail(asmb_deferred *d, const asmb_failure *f, void *arg)
     } else if (j->b->s.interrupted) {
         job_fail(j, "'%s': canceled%s", j->remote, gone);
     } else {
-        asmb_error e = {f->code, f->ntstatus, ""};
-        snprintf(e.message, sizeof e.message, "%s%s", f->message ? f->message : "", gone);
+        asmb_failure e = *f;
+        snprintf(e.message, sizeof e.message, "%.*s%s", (int)(sizeof e.message - strlen(gone) - 1),
+                 f->message, gone);
         job_fail_error(j, &e);
     }
     job_ended(j);
@@ -254,7 +255,7 @@ static void start_job(job *j)
         rc = ASMB_ENOMEM;
     }
     if (rc) {
-        asmb_error e = {rc, 0, ""};
+        asmb_failure e = {rc, 0, ""};
         snprintf(e.message, sizeof e.message, "%s", asmb_conn_last_error(b->s.conn));
         close_local(j);
         job_fail_error(j, &e);
@@ -428,7 +429,7 @@ static int add_source(batch *b, const asmb_url *u, const char *localdir)
 {
     char *dir = path_dirname(u->path), *pattern = path_basename(u->path);
     asmb_deferred *d = NULL;
-    asmb_error e;
+    asmb_failure e;
     size_t added = 0;
     int status = !dir || !pattern ? cli_error(CLI_FAIL, "out of memory") : CLI_OK;
     if (!status) {
@@ -536,7 +537,7 @@ static int check_remote_dir(batch *b)
     const char *path = b->s.url.path;
     if (!path[strspn(path, "/\\")]) return CLI_OK;
     asmb_deferred *d = NULL;
-    asmb_error e;
+    asmb_failure e;
     int rc = asmb_get_attributes(b->s.conn, b->s.url.share, path, b->s.op, &d);
     if (session_wait(&b->s, rc, d, &e)) return report_error(&e);
     int dir = ((const asmb_file_info *)asmb_deferred_result(d))->is_directory;

@@ -110,7 +110,7 @@ typedef struct cli_session {
     uv_loop_t loop;      /* conn's; initialised when conn is set */
     int auth;            /* async: 0 pending, 1 ok, -1 failed */
     int ended;           /* async: the connection ended */
-    asmb_error auth_err; /* async: why authentication failed */
+    asmb_failure auth_err; /* async: why authentication failed */
     asmb_url url;
     asmb_opts opts;
     const asmb_opts *op; /* &opts with --timeout or --snapshot, else NULL */
@@ -141,14 +141,14 @@ int session_connect_async(const cli_opts *o, cli_session *s);
 /* Runs s->loop until d (started with return code rc) fires. 0 with d still
  * referenced (read asmb_deferred_result, then asmb_deferred_unref), else the
  * failure's code with *err filled (for report_error) and d released. */
-int session_wait(cli_session *s, int rc, asmb_deferred *d, asmb_error *err);
+int session_wait(cli_session *s, int rc, asmb_deferred *d, asmb_failure *err);
 void session_close(cli_session *s);
 /* --debug: prints "asmb: LEVEL: FORMAT..." to stderr when level is enabled. */
 void cli_log(const cli_opts *o, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prints "asmb: MESSAGE" for a library failure (and a hint for a signature
  * failure: --no-compound); returns the exit status. */
-int report_error(const asmb_error *e);
+int report_error(const asmb_failure *e);
 int exit_status_of(int code);
 /* Prints "asmb: FORMAT..." to stderr; returns status. */
 int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

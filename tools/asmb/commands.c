@@ -33,13 +33,13 @@ static void print_entries(const cli_opts *o, asmb_file_info *e, size_t n)
 
 static int list_dir(const cli_opts *o, cli_session *s, const char *dir, const char *pattern)
 {
-    asmb_error e;
-    asmb_file_list *list = NULL;
+    asmb_failure e;
+    asmb_file_list list;
     if (asmb_sync_list_path(s->sync, s->url.share, dir, ASMB_SEARCH_DEFAULT, pattern, s->op,
                             &list, &e))
         return report_error(&e);
-    print_entries(o, list->entries, list->count);
-    asmb_file_list_free(list);
+    print_entries(o, list.entries, list.count);
+    asmb_file_list_clear(&list);
     return CLI_OK;
 }
 
@@ -59,7 +59,7 @@ int cmd_ls(const cli_opts *o)
         status = list_dir(o, &s, dir ? dir : s.url.path, pattern);
     } else {
         asmb_file_info info;
-        asmb_error e;
+        asmb_failure e;
         if (asmb_sync_get_attributes(s.sync, s.url.share, s.url.path, s.op, &info, &e)) {
             status = report_error(&e);
         } else if (info.is_directory) {
@@ -82,7 +82,7 @@ int cmd_stat(const cli_opts *o)
     int status = session_open(o, o->args[0], 1, &s);
     if (status) return status;
     asmb_file_info info;
-    asmb_error e;
+    asmb_failure e;
     if (asmb_sync_get_attributes(s.sync, s.url.share, s.url.path, s.op, &info, &e)) {
         status = report_error(&e);
     } else {
@@ -118,7 +118,7 @@ static int explain_no_match(cli_session *s)
     free(base);
     if (wild) return cli_error(CLI_FAIL, "no match for '%s'", s->url.path);
     asmb_file_info info;
-    asmb_error e;
+    asmb_failure e;
     if (asmb_sync_get_attributes(s->sync, s->url.share, s->url.path, s->op, &info, &e))
         return report_error(&e);
     int dir = info.is_directory;
@@ -132,12 +132,13 @@ int cmd_rm(const cli_opts *o)
     cli_session s;
     int status = open_with_path(o, o->args[0], &s);
     if (status) return status;
-    uint64_t count = 0;
-    asmb_error e;
-    if (asmb_sync_delete_files(s.sync, s.url.share, s.url.path, !!(o->seen & OPT_RECURSIVE),
-                               s.op, &count, &e))
+    asmb_delete_result deleted;
+    asmb_failure e;
+    if (asmb_sync_delete_files(s.sync, s.url.share, s.url.path,
+                               o->seen & OPT_RECURSIVE ? ASMB_DELETE_FOLDERS : 0, s.op, &deleted,
+                               &e))
         status = report_error(&e);
-    else if (count == 0)
+    else if (deleted.count == 0)
         status = explain_no_match(&s);
     session_close(&s);
     return status;
@@ -148,7 +149,7 @@ int cmd_rm(const cli_opts *o)
 /* mkdir -p of one component: a directory already there is fine. */
 static int make_existing_ok(cli_session *s, const char *path)
 {
-    asmb_error e;
+    asmb_failure e;
     if (!asmb_sync_create_directory(s->sync, s->url.share, path, s->op, &e)) return CLI_OK;
     if (e.code != ASMB_EFAILURE || e.ntstatus != STATUS_OBJECT_NAME_COLLISION)
         return report_error(&e);
@@ -184,7 +185,7 @@ int cmd_mkdir(const cli_opts *o)
     cli_session s;
     int status = open_with_path(o, o->args[0], &s);
     if (status) return status;
-    asmb_error e;
+    asmb_failure e;
     if (o->seen & OPT_PARENTS) status = make_parents(&s);
     else if (asmb_sync_create_directory(s.sync, s.url.share, s.url.path, s.op, &e))
         status = report_error(&e);
@@ -197,7 +198,7 @@ int cmd_rmdir(const cli_opts *o)
     cli_session s;
     int status = open_with_path(o, o->args[0], &s);
     if (status) return status;
-    asmb_error e;
+    asmb_failure e;
     if (asmb_sync_delete_directory(s.sync, s.url.share, s.url.path, s.op, &e))
         status = report_error(&e);
     session_close(&s);
@@ -241,7 +242,7 @@ int cmd_mv(const cli_opts *o)
     if (status) return status;
     char *to = NULL;
     status = target_path(o, &s.url, &to);
-    asmb_error e;
+    asmb_failure e;
     int flags = (o->seen & OPT_REPLACE) ? ASMB_RENAME_REPLACE : 0;
     if (!status && asmb_sync_rename(s.sync, s.url.share, s.url.path, to, flags, s.op, &e))
         status = report_error(&e);
@@ -255,14 +256,14 @@ int cmd_getacl(const cli_opts *o)
     cli_session s;
     int status = session_open(o, o->args[0], 1, &s);
     if (status) return status;
-    asmb_security *sec = NULL;
-    asmb_error e;
+    asmb_security sec;
+    asmb_failure e;
     if (asmb_sync_get_security(s.sync, s.url.share, s.url.path, s.op, &sec, &e)) {
         status = report_error(&e);
     } else {
-        if (o->json) out_security_json(stdout, sec);
-        else out_security_text(stdout, sec);
-        asmb_security_free(sec);
+        if (o->json) out_security_json(stdout, &sec);
+        else out_security_text(stdout, &sec);
+        asmb_security_clear(&sec);
     }
     session_close(&s);
     return status;
@@ -274,7 +275,7 @@ int cmd_echo(const cli_opts *o)
     cli_session s;
     int status = session_open(o, o->args[0], 0, &s);
     if (status) return status;
-    asmb_error e;
+    asmb_failure e;
     double t0 = out_now();
     if (asmb_sync_echo(s.sync, s.op, &e)) {
         status = report_error(&e);
@@ -307,13 +308,13 @@ int cmd_shares(const cli_opts *o)
         return cli_error(CLI_USAGE, "shares: the URL must name a server only: smb://HOST[:PORT]");
     }
     status = session_connect(o, &s);
-    asmb_share_list *list = NULL;
-    asmb_error e;
+    asmb_share_list list;
+    asmb_failure e;
     if (!status && asmb_sync_list_shares(s.sync, s.op, &list, &e)) status = report_error(&e);
-    if (list) {
-        if (o->json) out_shares_json(stdout, list);
-        else out_shares_text(stdout, list);
-        asmb_share_list_free(list);
+    if (!status) {
+        if (o->json) out_shares_json(stdout, &list);
+        else out_shares_text(stdout, &list);
+        asmb_share_list_clear(&list);
     }
     session_close(&s);
     return status;
@@ -325,14 +326,14 @@ int cmd_snapshots(const cli_opts *o)
     cli_session s;
     int status = session_open(o, o->args[0], 1, &s);
     if (status) return status;
-    asmb_snapshot_list *list = NULL;
-    asmb_error e;
+    asmb_snapshot_list list;
+    asmb_failure e;
     if (asmb_sync_list_snapshots(s.sync, s.url.share, s.url.path, s.op, &list, &e)) {
         status = report_error(&e);
     } else {
-        if (o->json) out_snapshots_json(stdout, list);
-        else out_snapshots_text(stdout, list);
-        asmb_snapshot_list_free(list);
+        if (o->json) out_snapshots_json(stdout, &list);
+        else out_snapshots_text(stdout, &list);
+        asmb_snapshot_list_clear(&list);
     }
     session_close(&s);
     return status;

@@ -59,14 +59,14 @@ int exit_status_of(int code)
 }
 
 /* Authentication failures: no hint (nothing was compounded yet). */
-static int report_auth_error(const asmb_error *e)
+static int report_auth_error(const asmb_failure *e)
 {
     if (e->message[0]) cli_error(0, "%s", e->message);
     else cli_error(0, "%s: %s", asmb_err_name(e->code), asmb_strerror(e->code));
     return exit_status_of(e->code);
 }
 
-int report_error(const asmb_error *e)
+int report_error(const asmb_failure *e)
 {
     if (e->code == ASMB_ESIGNATURE) { /* after authentication: the known cause has a knob */
         report_auth_error(e);
@@ -336,7 +336,7 @@ int session_connect(const cli_opts *o, cli_session *s)
     cli_creds c;
     int status = make_config(o, &s->url, &cfg, &c);
     if (status) return status;
-    asmb_error e;
+    asmb_failure e;
     memset(&e, 0, sizeof e);
     s->sync = asmb_sync_connect(s->url.host, cli_port(o, s->url.port), &cfg, &e);
     creds_free(&c);
@@ -346,12 +346,7 @@ int session_connect(const cli_opts *o, cli_session *s)
     return CLI_OK;
 }
 
-static void copy_failure(asmb_error *e, const asmb_failure *f)
-{
-    e->code = f->code;
-    e->ntstatus = f->ntstatus;
-    snprintf(e->message, sizeof e->message, "%s", f->message ? f->message : "");
-}
+static void copy_failure(asmb_failure *e, const asmb_failure *f) { *e = *f; }
 
 static void on_auth_ok(asmb_conn *conn, void *arg)
 {
@@ -415,7 +410,7 @@ int session_connect_async(const cli_opts *o, cli_session *s)
     }
     int rc = asmb_conn_connect(s->conn, s->url.host, cli_port(o, s->url.port));
     if (rc) {
-        asmb_error e = {rc, 0, ""};
+        asmb_failure e = {rc, 0, ""};
         return report_error(&e);
     }
     while (!s->auth && uv_run(&s->loop, UV_RUN_ONCE)) {
@@ -427,7 +422,7 @@ int session_connect_async(const cli_opts *o, cli_session *s)
     return CLI_OK;
 }
 
-int session_wait(cli_session *s, int rc, asmb_deferred *d, asmb_error *err)
+int session_wait(cli_session *s, int rc, asmb_deferred *d, asmb_failure *err)
 {
     memset(err, 0, sizeof *err);
     if (rc) snprintf(err->message, sizeof err->message, "%s", asmb_conn_last_error(s->conn));

@@ -109,7 +109,7 @@ static int local_target(const cli_opts *o, const char *remote, char **out)
 
 /* Bytes the retrieve should deliver, for the progress bar. */
 /* A path's attributes, on the session's loop; 0 or the failure's code. */
-static int attributes(cli_session *s, const char *path, asmb_file_info *out, asmb_error *e)
+static int attributes(cli_session *s, const char *path, asmb_file_info *out, asmb_failure *e)
 {
     asmb_deferred *d = NULL;
     int rc = asmb_get_attributes(s->conn, s->url.share, path, s->op, &d);
@@ -123,7 +123,7 @@ static int attributes(cli_session *s, const char *path, asmb_file_info *out, asm
 static int expected_size(cli_session *s, const cli_opts *o, uint64_t *total)
 {
     asmb_file_info info;
-    asmb_error e;
+    asmb_failure e;
     if (attributes(s, s->url.path, &info, &e)) return 0;
     *total = info.file_size > o->offset ? info.file_size - o->offset : 0;
     if ((o->seen & OPT_LENGTH) && (uint64_t)o->length < *total) *total = (uint64_t)o->length;
@@ -138,7 +138,7 @@ static int interrupted(const char *what, const char *name, uint64_t bytes, const
 }
 
 /* A failed get: the partial local file goes (unless --keep-partial). */
-static int get_failed(const cli_opts *o, cli_session *s, get_sink *g, const asmb_error *e)
+static int get_failed(const cli_opts *o, cli_session *s, get_sink *g, const asmb_failure *e)
 {
     int keep = !!(o->seen & OPT_KEEP_PARTIAL), had = g->opened && g->local;
     int removed = sink_discard(g, keep);
@@ -160,7 +160,7 @@ static int retrieve(const cli_opts *o, cli_session *s, get_sink *g)
     int known = show_progress(o) && expected_size(s, o, &total);
     progress_init(g->pg, show_progress(o), total, known);
     asmb_sink sink = {sink_write, g, -1};
-    asmb_error e;
+    asmb_failure e;
     asmb_deferred *d = NULL;
     int64_t len = (o->seen & OPT_LENGTH) ? o->length : -1;
     int rc = asmb_retrieve_file_from_offset(s->conn, s->url.share, s->url.path, &sink, o->offset,
@@ -258,7 +258,7 @@ static int store_offset(const cli_opts *o, cli_session *s, const char *path, uin
     *flags = (o->seen & (OPT_OFFSET | OPT_APPEND)) ? 0 : ASMB_STORE_TRUNCATE;
     if (!(o->seen & OPT_APPEND)) return CLI_OK;
     asmb_file_info info;
-    asmb_error e;
+    asmb_failure e;
     if (attributes(s, path, &info, &e)) {
         if (s->interrupted) return cli_error(CLI_INTERRUPTED, "interrupted: nothing uploaded");
         if (e.code == ASMB_EFAILURE && e.ntstatus == STATUS_OBJECT_NAME_NOT_FOUND) {
@@ -280,7 +280,7 @@ static int store(const cli_opts *o, cli_session *s, const char *path, put_source
     if (status) return status;
     progress_init(p->pg, show_progress(o), size, known);
     asmb_source src = {source_read, p, -1};
-    asmb_error e;
+    asmb_failure e;
     asmb_deferred *d = NULL;
     int rc = offset == 0 && flags == ASMB_STORE_TRUNCATE
                  ? asmb_store_file(s->conn, s->url.share, path, &src, s->op, &d)
