@@ -524,9 +524,17 @@ static int handle_message(asmb_conn *c, const uint8_t *msg, size_t len, int encr
                                        : asmb__session_verify(c, &h, msg, len, encrypted);
     if (!rc && r->must_sign && !encrypted && !(h.flags & SMB2_FLAGS_SIGNED)) rc = ASMB_ESIGNATURE;
     if (rc) {
-        asmb__conn_fail(c, rc, 0, "%s in the %sreply to command %u",
+        /* Some servers (impacket) sign a compounded reply before they set its
+         * NextCommand and padding: name the knob that avoids compounding. */
+        int chained = h.next_command || (h.flags & SMB2_FLAGS_RELATED_OPERATIONS);
+        asmb__conn_fail(c, rc, 0, "%s in the %s%sreply to command %u (%s)%s",
                         rc == ASMB_ESIGNATURE ? "bad signature" : "unsigned or unencrypted message",
-                        interim ? "interim " : "", h.command);
+                        interim ? "interim " : "", chained ? "compounded " : "", h.command,
+                        asmb__command_name(h.command),
+                        rc == ASMB_ESIGNATURE && chained
+                            ? ": the server signs compounded replies wrongly (impacket does); set "
+                              "asmb_config.no_compound = 1 (asmb --no-compound)"
+                            : "");
         return -1;
     }
     /* Every reply, interim and error ones included, grants credits

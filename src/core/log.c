@@ -30,10 +30,15 @@ static const char *const command_names[SMB2_NCOMMANDS] = {
     "FLUSH", "READ", "WRITE", "LOCK", "IOCTL", "CANCEL", "ECHO", "QUERY_DIRECTORY",
     "CHANGE_NOTIFY", "QUERY_INFO", "SET_INFO", "OPLOCK_BREAK"};
 
+const char *asmb__command_name(uint16_t command)
+{
+    return command < SMB2_NCOMMANDS ? command_names[command] : "?";
+}
+
 void asmb__log_hdr(const asmb_conn *c, const char *dir, const asmb_smb2_hdr *h, int encrypted)
 {
     if (!ASMB_LOG_ON(c, ASMB_LOG_TRACE)) return;
-    const char *cmd = h->command < SMB2_NCOMMANDS ? command_names[h->command] : "?";
+    const char *cmd = asmb__command_name(h->command);
     const char *st = asmb_ntstatus_name(h->status);
     char status[40];
     if (!(h->flags & SMB2_FLAGS_SERVER_TO_REDIR))

@@ -8,6 +8,8 @@ void asmb__log_emit(const asmb_conn *c, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Trace: one line per SMB2 header sent or received. */
 void asmb__log_hdr(const asmb_conn *c, const char *dir, const asmb_smb2_hdr *h, int encrypted);
+/* "CREATE" etc.; "?" for an unknown command. */
+const char *asmb__command_name(uint16_t command);
 
 #define ASMB_LOG(c, lvl, ...)                                                    \
     do {                                                                         \
