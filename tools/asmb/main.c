@@ -585,8 +585,11 @@ int main(int argc, char **argv)
         status = CLI_FAIL;
     }
     opts_free(&o);
-    for (int i = 0; i < npos; i++)
-        if (owned[i]) hide_secret(owned[i], 0, strlen(owned[i])); /* wipes */
+    for (int i = 0; i < npos; i++) {
+        if (!owned[i]) continue;
+        hide_secret(owned[i], 0, strlen(owned[i])); /* wipes */
+        free(owned[i]);
+    }
     free(owned);
     free(pos);
     return status;
