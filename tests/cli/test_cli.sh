@@ -18,30 +18,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SELF=$HERE/$(basename "$0")
 SAMBA_SH=$HERE/../samba/samba.sh
 
-passed=0 failed=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-not_ok() {
-  echo "not ok - $1"
-  shift
-  local l
-  for l in "$@"; do echo "#   $l"; done
-  if [ -s "$W/err" ]; then sed 's/^/#   stderr: /' "$W/err" | head -n 5; fi
-  failed=$((failed + 1))
-}
-skip() { echo "ok - $1 # SKIP $2"; passed=$((passed + 1)); }
-# check DESCRIPTION COMMAND...: ok when COMMAND succeeds
-check() {
-  local d=$1
-  shift
-  if "$@"; then ok "$d"; else not_ok "$d" "failed: $*" "asmb rc=$rc"; fi
-}
+. "$(dirname "$0")/lib.sh"
+ASMB_ERR_LINES=5
 have_python() { command -v python3 >/dev/null 2>&1; }
 
-# a ARGS...: run asmb (quiet, no terminal); stdout in $W/out, stderr in $W/err, status in $rc
-a() {
-  "$ASMB" -q "$@" >"$W/out" 2>"$W/err" </dev/null
-  rc=$?
-}
 # a_in FILE ARGS...: the same with stdin from FILE
 a_in() {
   local in=$1
@@ -67,8 +47,6 @@ json_ok() { # FILE: parses as JSON (python3), or looks like it (no python3)
   if have_python; then python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null
   else grep -q '^[[{]' "$1" && grep -q '[]}]$' "$1"; fi
 }
-err_has() { grep -qF -- "$1" "$W/err"; }
-rc_is() { [ "$rc" = "$1" ]; }
 
 # ------------------------------------------------------------------ JSON escaping mode
 if [ "${1:-}" = "--json-escape" ]; then

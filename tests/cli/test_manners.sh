@@ -14,29 +14,7 @@
 # "N passed, N failed"; exits 1 on any failure, 77 (skipped) without python3.
 set -u
 
-passed=0 failed=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-not_ok() {
-  echo "not ok - $1"
-  shift
-  local l
-  for l in "$@"; do echo "#   $l"; done
-  if [ -s "$W/err" ]; then sed 's/^/#   stderr: /' "$W/err" | head -n 8; fi
-  failed=$((failed + 1))
-}
-skip() { echo "ok - $1 # SKIP $2"; passed=$((passed + 1)); }
-check() {
-  local d=$1
-  shift
-  if "$@"; then ok "$d"; else not_ok "$d" "failed: $*" "asmb rc=$rc"; fi
-}
-# a ARGS...: run asmb (quiet, no terminal); stdout in $W/out, stderr in $W/err, status in $rc
-a() {
-  "$ASMB" -q "$@" >"$W/out" 2>"$W/err" </dev/null
-  rc=$?
-}
-err_has() { grep -qF -- "$1" "$W/err"; }
-rc_is() { [ "$rc" = "$1" ]; }
+. "$(dirname "$0")/lib.sh"
 
 ASMB=${1:?usage: test_manners.sh ASMB (run through tests/samba/samba.sh run)}
 : "${ASMB_TEST_PORT:?ASMB_TEST_* missing: run through tests/samba/samba.sh run}"

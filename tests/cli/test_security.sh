@@ -15,26 +15,7 @@
 # failure, 77 (skipped) without python3 or script(1).
 set -u
 
-passed=0 failed=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-not_ok() {
-  echo "not ok - $1"
-  shift
-  local l
-  for l in "$@"; do echo "#   $l"; done
-  if [ -s "$W/err" ]; then sed 's/^/#   stderr: /' "$W/err" | head -n 8 | cat -v; fi
-  failed=$((failed + 1))
-}
-check() {
-  local d=$1
-  shift
-  if "$@"; then ok "$d"; else not_ok "$d" "failed: $*" "asmb rc=$rc"; fi
-}
-# a ARGS...: run asmb (quiet, no terminal); stdout in $W/out, stderr in $W/err, status in $rc
-a() {
-  "$ASMB" -q "$@" >"$W/out" 2>"$W/err" </dev/null
-  rc=$?
-}
+. "$(dirname "$0")/lib.sh"
 # on_tty FILE ARGS...: run asmb on a pseudo-terminal (script(1)); what the terminal
 # received in FILE. ARGS is a shell command line (for redirections inside the pty).
 on_tty() {
@@ -43,8 +24,6 @@ on_tty() {
   script -qec "$*" /dev/null </dev/null >"$f" 2>&1
   rc=$?
 }
-err_has() { grep -qF -- "$1" "$W/err"; }
-rc_is() { [ "$rc" = "$1" ]; }
 # raw FILE: an ESC byte, or a UTF-8 C1 control (C2 80..C2 9F), is in FILE
 raw_ctl() { LC_ALL=C grep -q "$(printf '\033')" "$1" || LC_ALL=C grep -qP '\xC2[\x80-\x9F]' "$1"; }
 same() { [ "$(cat "$1")" = "$2" ]; }
