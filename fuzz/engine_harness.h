@@ -126,7 +126,7 @@ static void fz_on_auth_failed(asmb_conn *c, const asmb_failure *f, void *arg)
 {
     fz_engine *e = arg;
     FZ_CHECK(c == e->c && !e->auth_ok && !e->auth_failed);
-    FZ_CHECK(f && f->message && f->code < 0);
+    FZ_CHECK(f && f->message[0] && f->code < 0);
     if (fz_verbose()) fprintf(stderr, "fuzz: auth failed: %s\n", f->message);
     e->auth_failed = 1;
 }
@@ -135,7 +135,7 @@ static void fz_on_disconnected(asmb_conn *c, const asmb_failure *f, void *arg)
 {
     fz_engine *e = arg;
     FZ_CHECK(c == e->c && !e->disconnected); /* exactly once */
-    FZ_CHECK(f && f->message && f->code < 0);
+    FZ_CHECK(f && f->message[0] && f->code < 0);
     if (fz_verbose()) fprintf(stderr, "fuzz: disconnected: %s\n", f->message);
     e->disconnected = 1;
 }

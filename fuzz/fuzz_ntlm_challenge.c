@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const uint8_t esk[16] = {0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55,
                                     0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55};
     if (!crypto) FZ_CHECK((crypto = asmb__crypto_new()) != NULL);
-    asmb_ntlm_params user = {"User", "Password", "Domain", "COMPUTER", cc, esk};
-    asmb_ntlm_params anon = {"", "", "", "COMPUTER", cc, esk};
+    asmb_ntlm_params user = {"User", "Password", "Domain", "COMPUTER", cc, esk, NULL};
+    asmb_ntlm_params anon = {"", "", "", "COMPUTER", cc, esk, NULL};
     one(&user, data, size);
     one(&anon, data, size);
     return 0;

@@ -364,4 +364,7 @@ ASMB_API const char *asmb_signing_name(int algorithm)
     return algorithm >= 0 && (size_t)algorithm < ASMB_ARRAY_LEN(names) ? names[algorithm] : "";
 }
 
+#ifndef ASMB_VERSION_STRING /* set by CMake from project(VERSION) */
+#define ASMB_VERSION_STRING "asmb" /* a build outside CMake (fuzz/build.sh) */
+#endif
 ASMB_API const char *asmb_version(void) { return ASMB_VERSION_STRING; }

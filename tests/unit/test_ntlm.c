@@ -210,6 +210,38 @@ static void test_negotiate(asmb_crypto *c)
     asmb__ntlm_free(n);
 }
 
+/* The connection keeps only the NT hash: an NTLM context given the hash
+ * (MS-NLMP 3.3.1: MD4(UNICODE(Passwd)), the spec's 4.2.2.1.2 value) answers the
+ * spec's challenge exactly as one given the password. */
+static void test_nt_hash_instead_of_password(asmb_crypto *c)
+{
+    uint8_t hash[16];
+    CHECK_EQ_INT(asmb__ntlm_hash(c, "Password", hash), 0);
+    CHECK_MEM(hash, t_hex("a4f49c406510bdcab6824ee7c30fd852", NULL), 16);
+    const uint8_t *cc = t_hex("aaaaaaaaaaaaaaaa", NULL);
+    const uint8_t *esk = t_hex("55555555555555555555555555555555", NULL);
+    asmb_ntlm_params by_pw = {"User", "Password", "Domain", "COMPUTER", cc, esk, NULL};
+    asmb_ntlm_params by_hash = {"User", NULL, "Domain", "COMPUTER", cc, esk, hash};
+    size_t clen;
+    const uint8_t *chal = t_hex(v424_challenge, &clen);
+    asmb_wr out[2];
+    for (int i = 0; i < 2; i++) {
+        asmb_ntlm *n = asmb__ntlm_new(c, i ? &by_hash : &by_pw);
+        asmb_wr neg;
+        asmb_wr_init(&neg);
+        asmb_wr_init(&out[i]);
+        CHECK(n != NULL);
+        CHECK_EQ_INT(asmb__ntlm_negotiate(n, &neg), 0);
+        CHECK_EQ_INT(asmb__ntlm_authenticate(n, chal, clen, 0, &out[i]), 0);
+        asmb_wr_free(&neg);
+        asmb__ntlm_free(n);
+    }
+    CHECK_EQ_INT(out[0].len, out[1].len);
+    if (out[0].len == out[1].len) CHECK_MEM(out[0].data, out[1].data, out[0].len);
+    asmb_wr_free(&out[0]);
+    asmb_wr_free(&out[1]);
+}
+
 /* MS-NLMP 4.2.4: fixed client challenge and random session key; no
  * MsvAvTimestamp, so LMv2, no MsvAvFlags and no MIC. */
 static void test_nlmp_424(asmb_crypto *c)
@@ -560,6 +592,7 @@ int main(void)
     test_ntowfv2(c);
     test_negotiate(c);
     test_nlmp_424(c);
+    test_nt_hash_instead_of_password(c);
     test_real_primitives(c);
     test_real_exchange(c);
     test_existing_av_flags(c);
