@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "ihelp.h"
+#include "counting.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -42,56 +43,6 @@
 static uv_loop_t *loop;
 static int quick;
 
-/* ---- the library's live bytes, through asmb_set_allocator ---- */
-
-typedef struct counted {
-    size_t size;
-    size_t pad; /* keeps the block 16-byte aligned */
-} counted;
-static size_t live_bytes, peak_bytes;
-
-static void *c_malloc(size_t n, void *ctx)
-{
-    (void)ctx;
-    counted *h = malloc(sizeof *h + n);
-    if (!h) return NULL;
-    h->size = n;
-    live_bytes += n;
-    if (live_bytes > peak_bytes) peak_bytes = live_bytes;
-    return h + 1;
-}
-static void *c_realloc(void *p, size_t n, void *ctx)
-{
-    (void)ctx;
-    counted *h = (counted *)p - 1;
-    size_t old = h->size;
-    counted *g = realloc(h, sizeof *g + n);
-    if (!g) return NULL;
-    g->size = n;
-    live_bytes = live_bytes - old + n;
-    if (live_bytes > peak_bytes) peak_bytes = live_bytes;
-    return g + 1;
-}
-static void c_free(void *p, void *ctx)
-{
-    (void)ctx;
-    counted *h = (counted *)p - 1;
-    live_bytes -= h->size;
-    free(h);
-}
-
-/* kB from a /proc/self/status line ("VmHWM:", "VmRSS:"), or 0. */
-static long status_kb(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = 0;
-    size_t k = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, key, k)) v = atol(line + k);
-    if (f) fclose(f);
-    return v;
-}
 /* Resets VmHWM to the current RSS (Linux 4.0+); 0 when it worked. */
 static int reset_hwm(void)
 {
@@ -523,7 +474,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IONBF, 0);
     quick = getenv("ASMB_TEST_QUICK") && *getenv("ASMB_TEST_QUICK");
     if (share_init()) return 77;
-    asmb_allocator counting = {c_malloc, c_realloc, c_free, NULL};
+    asmb_allocator counting = counting_allocator;
     CHECK_EQ_INT(asmb_set_allocator(&counting), 0); /* before any connection */
     loop = uv_default_loop();
 

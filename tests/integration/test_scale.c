@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "itest.h"
+#include "counting.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -29,52 +30,6 @@
 #ifndef UNDER_ASAN
 #define UNDER_ASAN 0
 #endif
-
-/* The library's own live bytes, through asmb_set_allocator. */
-typedef struct counted {
-    size_t size;
-    size_t pad; /* keeps the block 16-byte aligned */
-} counted;
-static size_t live_bytes;
-
-static void *c_malloc(size_t n, void *ctx)
-{
-    (void)ctx;
-    counted *h = malloc(sizeof *h + n);
-    if (!h) return NULL;
-    h->size = n;
-    live_bytes += n;
-    return h + 1;
-}
-static void *c_realloc(void *p, size_t n, void *ctx)
-{
-    (void)ctx;
-    counted *h = (counted *)p - 1;
-    size_t old = h->size;
-    counted *g = realloc(h, sizeof *g + n);
-    if (!g) return NULL;
-    g->size = n;
-    live_bytes = live_bytes - old + n;
-    return g + 1;
-}
-static void c_free(void *p, void *ctx)
-{
-    (void)ctx;
-    counted *h = (counted *)p - 1;
-    live_bytes -= h->size;
-    free(h);
-}
-
-static long rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6)) v = atol(line + 6);
-    if (f) fclose(f);
-    return v;
-}
 
 typedef struct one {
     asmb_conn *c;
@@ -234,7 +189,7 @@ int main(int argc, char **argv)
     unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : quick ? 100 : 1000;
     if (!n) n = 1;
     raise_nofile(n);
-    asmb_allocator a = {c_malloc, c_realloc, c_free, NULL};
+    asmb_allocator a = counting_allocator;
     CHECK_EQ_INT(asmb_set_allocator(&a), 0);
 
     uv_loop_t *loop = uv_default_loop();
@@ -244,7 +199,7 @@ int main(int argc, char **argv)
     cfg.auth_timeout_ms = 120000; /* smbd forks one child per connection */
     cfg.connect_timeout_ms = 120000;
 
-    long rss0 = rss_kb();
+    long rss0 = status_kb("VmRSS:");
     size_t live0 = live_bytes;
     /* smbd listens with a backlog of 50 and forks a child per connection:
      * a thousand SYNs at once overflow its accept queue (the kernel then
@@ -304,7 +259,7 @@ int main(int argc, char **argv)
 
     /* Idle now: what each connection holds. */
     uv_run(loop, UV_RUN_NOWAIT);
-    long rss1 = rss_kb();
+    long rss1 = status_kb("VmRSS:");
     size_t live1 = live_bytes;
     double per_rss = started ? (double)(rss1 - rss0) / started : 0;
     double per_live = started ? (double)(live1 - live0) / 1024.0 / started : 0;
